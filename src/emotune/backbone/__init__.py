@@ -1,0 +1,3 @@
+from emotune.backbone.loading import load_backbone
+
+__all__ = ["load_backbone"]

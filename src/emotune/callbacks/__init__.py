@@ -1,0 +1,3 @@
+from emotune.callbacks.run_summary import RunSummary
+
+__all__ = ["RunSummary"]

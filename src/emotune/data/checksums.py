@@ -1,0 +1,45 @@
+"""Verified files: nothing is parsed until its sha256 matches what the source publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+
+class DataFileError(ValueError):
+    """A data file is missing, corrupt or malformed; the message names the file and what was expected."""
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: Path, expected_sha256: str) -> None:
+    actual = sha256_of(path)
+    if actual != expected_sha256:
+        raise DataFileError(
+            f"{path}: sha256 is {actual}, expected {expected_sha256}. The file is corrupt or not the "
+            "official release; delete it to download it again, or replace it with the official file."
+        )
+
+
+def download_verified(url: str, dest: Path, expected_sha256: str, timeout: float = 60.0) -> None:
+    """Download to a temp file, verify, then rename: a failed or tampered download never lands at `dest`."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+        verify(tmp, expected_sha256)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)

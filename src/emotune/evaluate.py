@@ -1,0 +1,57 @@
+"""Reloads a run's best checkpoint and reports every label on a split."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from emotune.evaluation import per_label_report, print_table, write_report
+from emotune.model import EmotionClassifier, build_classifier
+from emotune.model.module import REBUILD_KEY
+
+log = logging.getLogger(__name__)
+
+
+def load_run(run_dir: Path, checkpoint: str = "best") -> tuple[DictConfig, EmotionClassifier]:
+    """Rebuilds the model from a run dir: config and labels from the checkpoint, weights via weights_only."""
+    path = run_dir / "checkpoints" / f"{checkpoint}.ckpt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found; is {run_dir} a finished training run dir?")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if REBUILD_KEY not in state:
+        raise ValueError(f"{path}: not an emotune checkpoint (no '{REBUILD_KEY}' entry)")
+    info = state[REBUILD_KEY]
+    cfg = OmegaConf.create(info["config"])
+    model = build_classifier(cfg, info["label_names"], info["embedding_dim"])
+    model.load_trainable(state["state_dict"])
+    return cfg, model.eval()
+
+
+def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides: dict | None = None) -> dict:
+    """Writes run_dir/eval_<split>/{metrics.json, per_class.csv, report.md} and returns the report."""
+    cfg, model = load_run(run_dir, checkpoint)
+    data_cfg = OmegaConf.merge(cfg.data, data_overrides or {})
+    encoder = instantiate(cfg.encoder)
+    encoder.load_state(run_dir / "encoder")
+    datamodule = instantiate(cfg.datamodule, source=instantiate(data_cfg), encoder=encoder)
+    if datamodule.label_names != model.label_names:
+        raise ValueError(
+            f"label set mismatch: the checkpoint has {model.label_names}, the {split} data has "
+            f"{datamodule.label_names}"
+        )
+    trainer = L.Trainer(
+        accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision,
+        logger=False, enable_checkpointing=False, enable_progress_bar=False,
+    )
+    probs = torch.cat(trainer.predict(model, datamodule.loader(split)))
+    labels = torch.from_numpy(datamodule.split(split).labels)
+    report = per_label_report(probs, labels, model.label_names, cfg.model.threshold)
+    title = f"{run_dir.name} on {split} ({checkpoint} checkpoint)"
+    print_table(report, title)
+    write_report(report, run_dir / f"eval_{split}", title)
+    return report

@@ -1,0 +1,53 @@
+"""Renders a per-label report as a terminal table, metrics.json, per_class.csv and report.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from emotune.atomic import write_json, write_text
+
+COLUMNS = ("precision", "recall", "f1", "support")
+
+
+def rows(report: dict) -> list[tuple[str, float, float, float, int]]:
+    body = [(name, *(v[c] for c in COLUMNS)) for name, v in report["per_label"].items()]
+    total = sum(v["support"] for v in report["per_label"].values())
+    for average in ("macro", "micro"):
+        body.append((average, *(report[f"{average}_{c}"] for c in COLUMNS[:3]), total))
+    return body
+
+
+def print_table(report: dict, title: str, console: Console | None = None) -> None:
+    table = Table(title=title)
+    table.add_column("label")
+    for column in COLUMNS:
+        table.add_column(column if column != "support" else "N", justify="right")
+    body = rows(report)
+    for i, (name, p, r, f, n) in enumerate(body):
+        table.add_row(name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(n), end_section=i == len(body) - 3)
+    (console or Console()).print(table)
+
+
+def markdown(report: dict, title: str) -> str:
+    lines = [f"# {title}", "", f"Rows: {report['n_rows']}. Threshold: {report['threshold']}.", "",
+             f"**macro-F1 {report['macro_f1']:.4f}**, micro-F1 {report['micro_f1']:.4f}, "
+             f"exact match {report['exact_match']:.4f}.", "",
+             "| label | precision | recall | F1 | N |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |" for name, p, r, f, n in rows(report)]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out_dir: Path, title: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("label", *COLUMNS))
+    writer.writerows(rows(report))
+    write_json(out_dir / "metrics.json", report)
+    write_text(out_dir / "per_class.csv", buffer.getvalue())
+    write_text(out_dir / "report.md", markdown(report, title))

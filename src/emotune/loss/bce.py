@@ -1,0 +1,16 @@
+"""Plain multi-label BCE, the baseline every imbalance technique is compared against."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class BCELoss(nn.Module):
+    def __init__(self, label_names: list[str]) -> None:
+        super().__init__()
+        self.num_labels = len(label_names)
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits.float(), targets.float())

@@ -1,0 +1,44 @@
+"""Per-label binary focal loss: torchvision's version takes one scalar alpha, the recipe needs one per label."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+def per_label_alpha(
+    label_names: list[str], preferred: list[str], alpha_preferred: float, alpha_other: float
+) -> torch.Tensor:
+    """The recipe weighs its preferred emotions' positives more; names outside the label set are ignored."""
+    missing = sorted(set(preferred) - set(label_names))
+    if missing:
+        log.warning("loss.preferred names not in this label set are ignored: %s", missing)
+    return torch.tensor([alpha_preferred if n in preferred else alpha_other for n in label_names])
+
+
+class FocalLoss(nn.Module):
+    """mean(alpha_t * (1 - p_t)^gamma * BCE), alpha_t = alpha on positives and 1 - alpha on negatives."""
+
+    def __init__(
+        self,
+        label_names: list[str],
+        gamma: float = 2.0,
+        preferred: list[str] | None = None,
+        alpha_preferred: float = 0.75,
+        alpha_other: float = 0.25,
+    ) -> None:
+        super().__init__()
+        self.gamma = gamma
+        self.register_buffer("alpha", per_label_alpha(label_names, list(preferred or []), alpha_preferred, alpha_other))
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        logits, targets = logits.float(), targets.float()
+        bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        p_t = torch.exp(-bce)
+        alpha_t = self.alpha * targets + (1 - self.alpha) * (1 - targets)
+        return (alpha_t * (1 - p_t).pow(self.gamma) * bce).mean()

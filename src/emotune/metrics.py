@@ -1,0 +1,41 @@
+"""The metric set logged under val/ and test/, and its flattening into per-label names."""
+
+from __future__ import annotations
+
+import torch
+from torchmetrics import MetricCollection
+from torchmetrics.classification import (
+    MultilabelExactMatch,
+    MultilabelF1Score,
+    MultilabelPrecision,
+    MultilabelRecall,
+)
+
+PER_LABEL = ("f1", "precision", "recall")
+
+
+def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:
+    kw = {"num_labels": num_labels, "threshold": threshold}
+    return MetricCollection(
+        {
+            "macro_f1": MultilabelF1Score(average="macro", **kw),
+            "micro_f1": MultilabelF1Score(average="micro", **kw),
+            "macro_precision": MultilabelPrecision(average="macro", **kw),
+            "macro_recall": MultilabelRecall(average="macro", **kw),
+            "exact_match": MultilabelExactMatch(**kw),
+            "f1": MultilabelF1Score(average=None, **kw),
+            "precision": MultilabelPrecision(average=None, **kw),
+            "recall": MultilabelRecall(average=None, **kw),
+        }
+    )
+
+
+def flatten(values: dict[str, torch.Tensor], label_names: list[str], prefix: str) -> dict[str, torch.Tensor]:
+    """Per-label vectors become `prefix/f1/<label>` scalars, so every logger can store them."""
+    out = {}
+    for key, value in values.items():
+        if key in PER_LABEL:
+            out.update({f"{prefix}/{key}/{name}": value[i] for i, name in enumerate(label_names)})
+        else:
+            out[f"{prefix}/{key}"] = value
+    return out

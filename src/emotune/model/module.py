@@ -1,0 +1,104 @@
+"""The LightningModule: loss, metrics, optimisation and trainable-only checkpoints around the network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from transformers import get_cosine_schedule_with_warmup
+
+from emotune.metrics import build_metrics, flatten
+
+REBUILD_KEY = "emotune"
+
+
+class EmotionClassifier(L.LightningModule):
+    """Checkpoints hold only trainable weights plus `rebuild` (config, labels, encoder); never the backbone."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: nn.Module,
+        label_names: list[str],
+        optimizer: Callable[..., torch.optim.Optimizer],
+        warmup_ratio: float = 0.05,
+        threshold: float = 0.5,
+        rebuild: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.net, self.loss_fn = net, loss
+        self.label_names = list(label_names)
+        self.optimizer_factory = optimizer
+        self.warmup_ratio = warmup_ratio
+        self.rebuild = rebuild or {}
+        self.strict_loading = False
+        metrics = build_metrics(len(label_names), threshold)
+        self.val_metrics = metrics.clone(prefix="")
+        self.test_metrics = metrics.clone(prefix="")
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        return self.net(embeddings)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        features, labels = batch
+        loss = self.loss_fn(self(features), labels)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
+        return loss
+
+    def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
+        features, labels = batch
+        logits = self(features)
+        self.log(f"{stage}/loss", self.loss_fn(logits, labels), on_epoch=True, prog_bar=stage == "val")
+        getattr(self, f"{stage}_metrics").update(torch.sigmoid(logits.float()), labels.int())
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, "test")
+
+    def _log_metrics(self, stage: str) -> None:
+        metrics = getattr(self, f"{stage}_metrics")
+        values = flatten(metrics.compute(), self.label_names, stage)
+        headline = values.pop(f"{stage}/macro_f1")
+        self.log_dict(values)
+        self.log(f"{stage}/macro_f1", headline, prog_bar=True)
+        metrics.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_metrics("test")
+
+    def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        return torch.sigmoid(self(batch[0]).float())
+
+    def trainable_names(self) -> set[str]:
+        return {name for name, p in self.named_parameters() if p.requires_grad}
+
+    def configure_optimizers(self) -> dict:
+        params = [p for p in self.parameters() if p.requires_grad]
+        optimizer = self.optimizer_factory(params)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler = get_cosine_schedule_with_warmup(optimizer, int(self.warmup_ratio * total), total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        keep = self.trainable_names()
+        checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+        checkpoint[REBUILD_KEY] = {**self.rebuild, "label_names": self.label_names}
+
+    def load_trainable(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """Loads a trainable-only state dict, insisting it covers exactly the trainable parameters."""
+        expected = self.trainable_names()
+        missing, unexpected = expected - set(state_dict), set(state_dict) - expected
+        if missing or unexpected:
+            raise ValueError(
+                f"checkpoint does not match the model: missing {sorted(missing)[:5]}, "
+                f"unexpected {sorted(unexpected)[:5]}"
+            )
+        self.load_state_dict(state_dict, strict=False)
