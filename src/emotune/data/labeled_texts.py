@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emotune.hashing import texts_hash
+
 
 @dataclass
 class LabeledTexts:
@@ -35,14 +37,6 @@ class LabeledTexts:
         h = hashlib.sha256(texts_hash(self.texts).encode())
         h.update(np.ascontiguousarray(self.labels).tobytes())
         return h.hexdigest()
-
-
-def texts_hash(texts: list[str]) -> str:
-    h = hashlib.sha256()
-    for text in texts:
-        h.update(text.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def multi_hot(label_ids: list[list[int]], n_labels: int) -> np.ndarray:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from emotune.atomic import atomic_write
-from emotune.data.labeled_texts import texts_hash
+from emotune.hashing import digest, texts_hash
 
 log = logging.getLogger(__name__)
-
-
-def digest(parts: dict) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 def check_finite(embeddings: np.ndarray, what: str) -> None:

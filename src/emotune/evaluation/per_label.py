@@ -14,10 +14,8 @@ from torchmetrics.functional.classification import (
 def per_label_report(probs: torch.Tensor, labels: torch.Tensor, label_names: list[str], threshold: float) -> dict:
     target = labels.int()
     kw = {"num_labels": len(label_names), "threshold": threshold}
-    per = {
-        name: fn(probs, target, average=None, **kw)
-        for name, fn in (("precision", multilabel_precision), ("recall", multilabel_recall), ("f1", multilabel_f1_score))
-    }
+    scores = {"precision": multilabel_precision, "recall": multilabel_recall, "f1": multilabel_f1_score}
+    per = {name: fn(probs, target, average=None, **kw) for name, fn in scores.items()}
     support = target.sum(0)
     report = {"threshold": threshold, "n_rows": int(labels.shape[0])}
     for average in ("macro", "micro"):
