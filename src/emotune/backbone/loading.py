@@ -5,12 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import bitsandbytes as bnb
 import torch
 from hydra.utils import instantiate
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModel, BitsAndBytesConfig
 
 log = logging.getLogger(__name__)
+
+
+def keep_4bit_trainable_on_cpu(model: torch.nn.Module) -> None:
+    """bitsandbytes repacks 4-bit weights for CPU inference on the first eval-mode forward, and the packed
+    kernel has no backward: every training step after a validation pass would get wrong gradients."""
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
 
 
 def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str], bias: str = "none") -> LoraConfig:
@@ -33,6 +42,7 @@ def load_backbone(
     model = AutoModel.from_pretrained(
         name_or_path, quantization_config=quant, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
     )
+    keep_4bit_trainable_on_cpu(model)
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora is None:

@@ -62,8 +62,10 @@ class GoEmotions:
         preferred_labels: list[str] | None = None,
         download: bool = True,
         verify_checksums: bool = True,
+        source_url: str = SOURCE_URL,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser()
+        self.source_url = source_url
         self.label_set = label_set
         self.download = download
         self.verify_checksums = verify_checksums
@@ -80,9 +82,9 @@ class GoEmotions:
         if not path.exists():
             if not self.download:
                 raise DataFileError(self._missing_message(name, "data.download=false"))
-            log.info("Downloading %s from %s", name, SOURCE_URL)
+            log.info("Downloading %s from %s", name, self.source_url)
             try:
-                download_verified(SOURCE_URL + name, path, SHA256[name])
+                download_verified(self.source_url + name, path, SHA256[name])
             except OSError as err:
                 raise DataFileError(self._missing_message(name, f"download failed: {err}")) from err
         elif self.verify_checksums:
@@ -92,7 +94,7 @@ class GoEmotions:
     def _missing_message(self, name: str, why: str) -> str:
         return (
             f"{self.data_dir / name} is missing ({why}). Put the official GoEmotions files "
-            f"({', '.join(sorted(SHA256))}) from {SOURCE_URL} into {self.data_dir}, "
+            f"({', '.join(sorted(SHA256))}) from {self.source_url} into {self.data_dir}, "
             "or set data.data_dir to the folder that holds them."
         )
 

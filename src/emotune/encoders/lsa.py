@@ -49,7 +49,7 @@ class LsaEncoder:
         self._vectorizer = self._new_vectorizer()
         tfidf = self._vectorizer.fit_transform(texts)
         svd = TruncatedSVD(n_components=self.dim, n_iter=4, random_state=self.seed).fit(tfidf)
-        self._components = svd.components_.astype(np.float32)
+        self._components = np.ascontiguousarray(svd.components_, dtype=np.float32)
         self.fit_hash = fit_hash
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -1,0 +1,123 @@
+"""Shared fixtures: the real Hydra config shrunk for tests, a tiny Mistral on disk, and generated data."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+import emotune  # noqa: F401  (registers config resolvers)
+
+ROOT = Path(__file__).resolve().parents[1]
+GOEMOTIONS_LABELS = (
+    "admiration amusement anger annoyance approval caring confusion curiosity desire disappointment disapproval "
+    "disgust embarrassment excitement fear gratitude grief joy love nervousness optimism pride realization relief "
+    "remorse sadness surprise neutral"
+).split()
+EKMAN = {
+    "anger": ["anger", "annoyance", "disapproval"],
+    "disgust": ["disgust"],
+    "fear": ["fear", "nervousness"],
+    "joy": ["joy", "amusement", "approval", "excitement", "gratitude", "love", "optimism", "relief", "pride",
+            "admiration", "desire", "caring"],
+    "sadness": ["sadness", "disappointment", "embarrassment", "grief", "remorse"],
+    "surprise": ["surprise", "realization", "confusion", "curiosity"],
+}
+SENTIMENT = {
+    "positive": ["amusement", "excitement", "joy", "love", "desire", "optimism", "caring", "pride", "admiration",
+                 "gratitude", "relief", "approval"],
+    "negative": ["fear", "nervousness", "remorse", "embarrassment", "disappointment", "sadness", "grief", "disgust",
+                 "anger", "annoyance", "disapproval"],
+    "ambiguous": ["realization", "surprise", "curiosity", "confusion"],
+}
+# Three learnable classes: a text carries a label exactly when it contains that label's keyword.
+KEYWORDS = {"joy": "sunshine", "anger": "furious", "sadness": "tears"}
+FILLER = "the a of and to it is was this that with for on at by from".split()
+
+
+def compose_train(tmp_path: Path, overrides: list[str]) -> DictConfig:
+    """The real train config, with outputs and caches inside the test's temp dir."""
+    base = [f"paths.output_dir={tmp_path / 'run'}", f"paths.cache_dir={tmp_path / 'cache'}",
+            "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose("train", overrides=base + overrides)
+
+
+def keyword_rows(n: int, seed: int = 0) -> list[tuple[str, list[str]]]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        labels = [name for name in KEYWORDS if rng.random() < 0.35]
+        words = [rng.choice(FILLER) for _ in range(6)] + [KEYWORDS[name] for name in labels]
+        rng.shuffle(words)
+        rows.append((" ".join(words), labels))
+    return rows
+
+
+@pytest.fixture
+def keyword_jsonl(tmp_path: Path) -> Path:
+    path = tmp_path / "keywords.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "labels": ls}) + "\n" for t, ls in keyword_rows(400)))
+    return path
+
+
+@pytest.fixture
+def small_table_overrides(keyword_jsonl: Path) -> list[str]:
+    """data=table on the keyword task with a small LSA encoder: seconds per epoch on CPU."""
+    return [f"data.train_file={keyword_jsonl}", "data=table", "encoder.dim=16", "encoder.min_df=1",
+            "datamodule.batch_size=32"]
+
+
+def write_goemotions(folder: Path, splits: dict[str, list[tuple[str, list[int]]]]) -> Path:
+    """A GoEmotions-format folder: label files with the official content, and the given TSV rows."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "emotions.txt").write_text("\n".join(GOEMOTIONS_LABELS))
+    (folder / "ekman_mapping.json").write_text(json.dumps(EKMAN))
+    (folder / "sentiment_dict.json").write_text(json.dumps(SENTIMENT))
+    for name, rows in splits.items():
+        lines = [f"{text}\t{','.join(map(str, ids))}\tid{i}" for i, (text, ids) in enumerate(rows)]
+        (folder / name).write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def goemotions_rows(n: int, seed: int = 0) -> list[tuple[str, list[int]]]:
+    ids = {name: GOEMOTIONS_LABELS.index(name) for name in KEYWORDS}
+    neutral = GOEMOTIONS_LABELS.index("neutral")
+    return [(text, [ids[x] for x in labels] or [neutral]) for text, labels in keyword_rows(n, seed)]
+
+
+@pytest.fixture
+def goemotions_dir(tmp_path: Path) -> Path:
+    return write_goemotions(
+        tmp_path / "goemotions",
+        {"train.tsv": goemotions_rows(300), "dev.tsv": goemotions_rows(80, seed=1),
+         "test.tsv": goemotions_rows(80, seed=2)},
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_mistral(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Mistral saved like a hub checkpoint, loaded through the users' path."""
+    import torch
+    from transformers import MistralConfig, MistralModel
+
+    torch.manual_seed(0)
+    config = MistralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                           num_key_value_heads=2, vocab_size=128, max_position_embeddings=64)
+    folder = tmp_path_factory.mktemp("tiny-mistral")
+    MistralModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_backbone_overrides(tiny_mistral: Path) -> Callable[[str], list[str]]:
+    def overrides(quant: str = "nf4") -> list[str]:
+        return [f"backbone.name_or_path={tiny_mistral}", f"quant={quant}", "lora.r=4", "lora.alpha=8",
+                "trainer=cpu"]
+
+    return overrides

@@ -1,0 +1,110 @@
+"""The tiny Mistral through the users' loading path: real bitsandbytes NF4 and real PEFT LoRA on CPU."""
+
+from pathlib import Path
+
+import bitsandbytes as bnb
+import pandas as pd
+import pytest
+import torch
+from conftest import compose_train
+from hydra.utils import instantiate
+
+from emotune.evaluate import load_run
+from emotune.model import build_classifier
+from emotune.train import train
+
+TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.head.")
+
+
+def build(tmp_path: Path, overrides: list[str]):
+    cfg = compose_train(tmp_path, overrides)
+    datamodule = instantiate(cfg.datamodule, source=instantiate(cfg.data), encoder=instantiate(cfg.encoder))
+    datamodule.setup("fit")
+    return cfg, datamodule, build_classifier(cfg, datamodule.label_names, datamodule.embedding_dim)
+
+
+def test_nf4_backbone_is_quantized_and_wrapped_in_lora(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    _, _, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))
+    q_proj = model.net.backbone.base_model.model.layers[0].self_attn.q_proj
+    assert isinstance(q_proj.base_layer, bnb.nn.Linear4bit)
+    assert q_proj.base_layer.weight.quant_type == "nf4"
+    assert q_proj.base_layer.weight.quant_state.nested  # double quantization
+    assert q_proj.lora_A["default"].out_features == 4
+
+
+def test_only_lora_projection_and_head_get_gradients(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    _, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))
+    features, labels = next(iter(datamodule.train_dataloader()))
+    model.loss_fn(model(features), labels).backward()
+    with_grad = {n for n, p in model.named_parameters() if p.grad is not None}
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert with_grad == trainable
+    assert all(any(part in n for part in TRAINABLE_PARTS) for n in trainable)
+    # lora_B starts at zero, so at the first step only lora_B (not lora_A) receives a non-zero gradient.
+    nonzero = {n for n in with_grad if model.get_parameter(n).grad.abs().sum() > 0}
+    assert {"lora_B", "net.projection.", "net.head."} <= {p for p in TRAINABLE_PARTS if any(p in n for n in nonzero)}
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert any("embed_tokens" in n for n in frozen) and any("base_layer" in n for n in frozen)
+
+
+def test_gradients_after_a_validation_pass_are_unchanged(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    _, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))
+    features, labels = next(iter(datamodule.train_dataloader()))
+
+    def projection_grad() -> torch.Tensor:
+        model.zero_grad()
+        model.train()
+        torch.manual_seed(0)  # same dropout masks
+        model.loss_fn(model(features), labels).backward()
+        return model.net.projection[0].weight.grad.clone()
+
+    before = projection_grad()
+    model.eval()
+    with torch.no_grad():
+        model(features)
+    assert torch.equal(projection_grad(), before)
+
+
+def epoch_losses(run_dir: Path) -> list[float]:
+    frame = pd.read_csv(run_dir / "csv" / "metrics.csv")
+    return frame["train/loss_epoch"].dropna().tolist()
+
+
+@pytest.mark.parametrize("quant", ["nf4", "none"])
+def test_tiny_mistral_learns_the_keyword_task(tmp_path, small_table_overrides, tiny_backbone_overrides, quant):
+    cfg = compose_train(tmp_path, small_table_overrides + tiny_backbone_overrides(quant) + [
+        "trainer.max_epochs=4", "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3", "loss=bce",
+        "scheduler.warmup_ratio=0"])
+    summary = train(cfg)
+    losses = epoch_losses(Path(cfg.paths.output_dir))
+    assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]
+    assert summary["best"]["metrics"]["val/macro_f1"] > 0.5
+
+
+def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
+    tmp_path, small_table_overrides, tiny_backbone_overrides
+):
+    cfg, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4") + [
+        "+trainer.max_steps=3", "trainer.num_sanity_val_steps=0"])
+    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, limit_val_batches=0)
+    trainer.fit(model, datamodule=datamodule)
+    run_dir = Path(cfg.paths.output_dir)
+    datamodule.save_encoder(run_dir / "encoder")
+    trainer.save_checkpoint(run_dir / "checkpoints" / "best.ckpt")
+
+    saved = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+    assert set(saved) == model.trainable_names()
+    assert not any("base_layer" in key or "embed_tokens" in key for key in saved)
+
+    _, fresh = load_run(run_dir)
+    untrained = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))[2].eval()
+    features = torch.from_numpy(datamodule.embeddings("val"))
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(features), fresh(features))
+        assert not torch.allclose(model(features), untrained(features))
+
+
+def test_lora_none_with_a_quantized_backbone_is_refused(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    with pytest.raises(Exception, match="lora=none with a quantized backbone"):
+        build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4") + ["lora=none"])

@@ -1,0 +1,63 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from emotune.loss import BCELoss, FocalLoss
+
+NAMES = ["joy", "anger", "grief"]
+
+
+def direct_focal(logits: torch.Tensor, targets: torch.Tensor, alpha: list[float], gamma: float) -> float:
+    """The formula written out element by element, independent of the vectorised implementation."""
+    total = 0.0
+    for i in range(logits.shape[0]):
+        for j in range(logits.shape[1]):
+            p = 1 / (1 + math.exp(-float(logits[i, j])))
+            y = float(targets[i, j])
+            p_t = p if y == 1 else 1 - p
+            a_t = alpha[j] if y == 1 else 1 - alpha[j]
+            total += -a_t * (1 - p_t) ** gamma * math.log(p_t)
+    return total / logits.numel()
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 3.0])
+def test_matches_formula(gamma: float) -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(7, 3) * 3
+    targets = (torch.rand(7, 3) > 0.6).float()
+    loss = FocalLoss(NAMES, gamma=gamma, preferred=["anger"], alpha_preferred=0.75, alpha_other=0.25)
+    expected = direct_focal(logits, targets, [0.25, 0.75, 0.25], gamma)
+    assert float(loss(logits, targets)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_gamma_zero_is_alpha_weighted_bce() -> None:
+    torch.manual_seed(1)
+    logits, targets = torch.randn(5, 3), (torch.rand(5, 3) > 0.5).float()
+    loss = FocalLoss(NAMES, gamma=0.0, preferred=["joy", "grief"], alpha_preferred=0.9, alpha_other=0.1)
+    alpha = torch.tensor([0.9, 0.1, 0.9])
+    weights = alpha * targets + (1 - alpha) * (1 - targets)
+    expected = F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
+    assert torch.allclose(loss(logits, targets), expected, atol=1e-6)
+
+
+def test_focusing_down_weights_easy_examples() -> None:
+    positive = torch.ones(1, 1)
+
+    def easy_over_hard(gamma: float) -> float:
+        loss = FocalLoss(["x"], gamma=gamma)
+        return float(loss(torch.tensor([[4.0]]), positive) / loss(torch.tensor([[0.0]]), positive))
+
+    assert easy_over_hard(2.0) < 0.01 * easy_over_hard(0.0)
+
+
+def test_preferred_labels_outside_the_label_set_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    loss = FocalLoss(NAMES, preferred=["joy", "pride"])
+    assert loss.alpha.tolist() == [0.75, 0.25, 0.25]
+    assert "pride" in caplog.text
+
+
+def test_bce_is_plain_mean_bce() -> None:
+    logits, targets = torch.randn(4, 3), (torch.rand(4, 3) > 0.5).float()
+    assert torch.allclose(BCELoss(NAMES)(logits, targets), F.binary_cross_entropy_with_logits(logits, targets))
