@@ -91,15 +91,6 @@ def goemotions_rows(n: int, seed: int = 0) -> list[tuple[str, list[int]]]:
     return [(text, [ids[x] for x in labels] or [neutral]) for text, labels in keyword_rows(n, seed)]
 
 
-@pytest.fixture
-def goemotions_dir(tmp_path: Path) -> Path:
-    return write_goemotions(
-        tmp_path / "goemotions",
-        {"train.tsv": goemotions_rows(300), "dev.tsv": goemotions_rows(80, seed=1),
-         "test.tsv": goemotions_rows(80, seed=2)},
-    )
-
-
 @pytest.fixture(scope="session")
 def tiny_mistral(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer Mistral saved like a hub checkpoint, loaded through the users' path."""

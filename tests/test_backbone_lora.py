@@ -105,6 +105,6 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
         assert not torch.allclose(model(features), untrained(features))
 
 
-def test_lora_none_with_a_quantized_backbone_is_refused(tmp_path, small_table_overrides, tiny_backbone_overrides):
+def test_lora_none_with_a_quantized_backbone_is_refused(tmp_path, small_table_overrides, tiny_mistral):
     with pytest.raises(Exception, match="lora=none with a quantized backbone"):
-        build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4") + ["lora=none"])
+        build(tmp_path, small_table_overrides + [f"backbone.name_or_path={tiny_mistral}", "quant=nf4", "lora=none"])
