@@ -70,11 +70,13 @@ def epoch_losses(run_dir: Path) -> list[float]:
     return frame["train/loss_epoch"].dropna().tolist()
 
 
-@pytest.mark.parametrize("quant", ["nf4", "none"])
-def test_tiny_mistral_learns_the_keyword_task(tmp_path, small_table_overrides, tiny_backbone_overrides, quant):
+@pytest.mark.parametrize(("quant", "optimizer"), [("nf4", "adamw8bit"), ("none", "adamw")])
+def test_tiny_mistral_learns_the_keyword_task(
+    tmp_path, small_table_overrides, tiny_backbone_overrides, quant, optimizer
+):
     cfg = compose_train(tmp_path, small_table_overrides + tiny_backbone_overrides(quant) + [
-        "trainer.max_epochs=4", "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3", "loss=bce",
-        "scheduler.warmup_ratio=0"])
+        f"optimizer={optimizer}", "trainer.max_epochs=4", "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3",
+        "loss=bce", "scheduler.warmup_ratio=0"])
     summary = train(cfg)
     losses = epoch_losses(Path(cfg.paths.output_dir))
     assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]

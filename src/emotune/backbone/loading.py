@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import bitsandbytes as bnb
 import torch
-from hydra.utils import instantiate
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModel, BitsAndBytesConfig
 
@@ -28,21 +27,20 @@ def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str], b
 
 def load_backbone(
     name_or_path: str,
-    quant: BitsAndBytesConfig | Mapping | None = None,
+    quant: BitsAndBytesConfig | None = None,
     lora: Mapping | None = None,
     dtype: str = "bfloat16",
     trust_remote_code: bool = False,
     gradient_checkpointing: bool = False,
 ) -> torch.nn.Module:
     """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen."""
-    if isinstance(quant, Mapping):
-        quant = instantiate(quant)
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
     model = AutoModel.from_pretrained(
         name_or_path, quantization_config=quant, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
     )
     keep_4bit_trainable_on_cpu(model)
+    model.train()  # from_pretrained returns eval mode; Lightning then switches modes for the whole module
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora is None:
