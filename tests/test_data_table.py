@@ -74,3 +74,13 @@ def test_missing_file_and_column_are_named(tmp_path: Path) -> None:
     path = write(tmp_path / "train.csv", "csv", as_ids=False)
     with pytest.raises(DataFileError, match=r"train\.csv: column 'text' not found"):
         TableSource(str(path))
+
+
+def test_empty_text_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"text": "fine", "labels": ["joy"]}\n{"text": "  ", "labels": ["joy"]}\n')
+    with pytest.raises(DataFileError, match=r"train\.jsonl, line 2: empty text in column 'text'"):
+        TableSource(str(path))
+    path.write_text('{"text": "fine", "labels": ["joy"]}\n{"labels": ["joy"]}\n')
+    with pytest.raises(DataFileError, match=r"train\.jsonl, line 2: empty text"):
+        TableSource(str(path))

@@ -28,7 +28,7 @@ def load_run(run_dir: Path, checkpoint: str = "best") -> tuple[DictConfig, Emoti
     info = state[REBUILD_KEY]
     cfg = OmegaConf.create(info["config"])
     model = build_classifier(cfg, info["label_names"], info["embedding_dim"])
-    model.load_trainable(state["state_dict"])
+    model.load_trainable(state["state_dict"], str(path))
     return cfg, model.eval()
 
 

@@ -22,6 +22,8 @@ def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:
             "micro_f1": MultilabelF1Score(average="micro", **kw),
             "macro_precision": MultilabelPrecision(average="macro", **kw),
             "macro_recall": MultilabelRecall(average="macro", **kw),
+            "micro_precision": MultilabelPrecision(average="micro", **kw),
+            "micro_recall": MultilabelRecall(average="micro", **kw),
             "exact_match": MultilabelExactMatch(**kw),
             "f1": MultilabelF1Score(average=None, **kw),
             "precision": MultilabelPrecision(average=None, **kw),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -11,13 +10,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import write_text
+from emotune.callbacks import RunSummary
 from emotune.model import build_classifier
 
 log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> dict:
-    """Returns the contents of the run's metrics.json."""
+    """Returns the run's summary, as written to metrics.json."""
     L.seed_everything(cfg.seed, workers=True)
     run_dir = Path(cfg.paths.output_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -28,13 +28,14 @@ def train(cfg: DictConfig) -> dict:
     datamodule.save_encoder(run_dir / "encoder")
     model = build_classifier(cfg, datamodule.label_names, datamodule.embedding_dim)
 
+    callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     trainer: L.Trainer = instantiate(
-        cfg.trainer,
-        callbacks=[instantiate(c) for c in cfg.callbacks.values()],
-        logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False,
+        cfg.trainer, callbacks=callbacks, logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False
     )
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    summary = json.loads((run_dir / "metrics.json").read_text())
+    summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
+    if summary["best"] is None:
+        raise RuntimeError(f"no validation ran, so {run_dir} has no best checkpoint: check trainer.limit_val_batches")
     log.info("Best %s = %.4f at epoch %s", summary["monitor"], summary["best"]["metrics"][summary["monitor"]],
              summary["best"]["epoch"])
     return summary

@@ -31,23 +31,11 @@ class RunSummary(L.Callback):
         self.final = {"epoch": trainer.current_epoch, "step": trainer.global_step, "metrics": metrics}
         if self._better(metrics[self.monitor]):
             self.best = self.final
-        self._write(trainer)
+        if trainer.is_global_zero:
+            write_json(self.path, self.summary())
 
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.final is not None:
-            self._write(trainer)
-
-    def _write(self, trainer: L.Trainer) -> None:
-        checkpoint = trainer.checkpoint_callback
-        write_json(
-            self.path,
-            {
-                "monitor": self.monitor,
-                "best": self.best,
-                "final": self.final,
-                "best_checkpoint": getattr(checkpoint, "best_model_path", None) or None,
-            },
-        )
+    def summary(self) -> dict:
+        return {"monitor": self.monitor, "best": self.best, "final": self.final}
 
     def state_dict(self) -> dict:
         return {"best": self.best, "final": self.final}

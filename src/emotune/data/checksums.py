@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.request
 from pathlib import Path
+
+from emotune.atomic import atomic_write
 
 
 class DataFileError(ValueError):
@@ -31,15 +31,12 @@ def verify(path: Path, expected_sha256: str) -> None:
 
 
 def download_verified(url: str, dest: Path, expected_sha256: str, timeout: float = 60.0) -> None:
-    """Download to a temp file, verify, then rename: a failed or tampered download never lands at `dest`."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+    """Verified before the rename: a failed or tampered download never lands at `dest`."""
+
+    def fetch(tmp: Path) -> None:
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             for block in iter(lambda: response.read(1 << 20), b""):
                 out.write(block)
         verify(tmp, expected_sha256)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(dest, fetch)

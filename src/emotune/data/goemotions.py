@@ -36,6 +36,8 @@ def read_tsv(path: Path, n_labels: int) -> tuple[list[str], list[list[int]]]:
                 raise DataFileError(
                     f"{path}, row {line_no}: expected 3 tab-separated columns (text, label ids, id), got {len(row)}"
                 )
+            if not row[0].strip():
+                raise DataFileError(f"{path}, row {line_no}: empty text, expected a comment")
             try:
                 row_ids = [int(part) for part in row[1].split(",")]
             except ValueError as err:
@@ -102,7 +104,7 @@ class GoEmotions:
         path = self._ensure("emotions.txt")
         names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if "neutral" not in names:
-            raise DataFileError(f"{path}: expected one emotion per line, ending with 'neutral'")
+            raise DataFileError(f"{path}: expected one emotion per line, 'neutral' among them")
         return names
 
     def load(self, split: str) -> LabeledTexts:

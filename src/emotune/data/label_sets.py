@@ -19,6 +19,8 @@ def _grouping(path: Path, fine: list[str]) -> tuple[list[str], np.ndarray]:
         groups: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise DataFileError(f"{path}: expected a JSON object of group -> list of emotions ({err})") from err
+    if not isinstance(groups, dict) or not all(isinstance(v, list) for v in groups.values()):
+        raise DataFileError(f"{path}: expected a JSON object of group -> list of emotions")
     names = list(groups) + [NEUTRAL]
     matrix = np.zeros((len(fine), len(names)), dtype=np.uint8)
     for col, members in enumerate(groups.values()):

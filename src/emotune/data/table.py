@@ -71,7 +71,12 @@ class TableSource:
 
     def _read(self, path: Path) -> tuple[Path, int, list[str], list[list[str]]]:
         frame, first_line = read_table(path, self.text_column, self.labels_column)
-        texts = [str(t) for t in frame[self.text_column]]
+        texts = frame[self.text_column].tolist()
+        for row, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise DataFileError(
+                    f"{path}, line {first_line + row}: empty text in column {self.text_column!r}, expected a string"
+                )
         labels = [split_labels(v, self.delimiter) for v in frame[self.labels_column]]
         return path, first_line, texts, labels
 

@@ -19,6 +19,11 @@ def check_finite(embeddings: np.ndarray, what: str) -> None:
         raise ValueError(f"{what}: embedding row {int(bad[0])} contains NaN or inf ({bad.size} rows in all)")
 
 
+def save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a handle, since np.save appends ".npy" to bare names
+        np.save(f, array, allow_pickle=False)
+
+
 class EmbeddingCache:
     """`root=None` disables caching; a cache entry that fails to read is rebuilt, never trusted."""
 
@@ -53,7 +58,7 @@ class EmbeddingCache:
         embeddings = np.ascontiguousarray(encoder.encode(texts), dtype=np.float32)
         check_finite(embeddings, what)
         if path is not None:
-            atomic_write(path, lambda tmp: np.save(tmp.open("wb"), embeddings))
+            atomic_write(path, lambda tmp: save_npy(tmp, embeddings))
         return embeddings
 
     @staticmethod

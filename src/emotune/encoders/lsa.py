@@ -48,6 +48,8 @@ class LsaEncoder:
     def fit(self, texts: list[str], fit_hash: str) -> None:
         self._vectorizer = self._new_vectorizer()
         tfidf = self._vectorizer.fit_transform(texts)
+        if self.dim >= tfidf.shape[1]:
+            raise ValueError(f"encoder.dim={self.dim} must be below the vocabulary size {tfidf.shape[1]} of train")
         svd = TruncatedSVD(n_components=self.dim, n_iter=4, random_state=self.seed).fit(tfidf)
         self._components = np.ascontiguousarray(svd.components_, dtype=np.float32)
         self.fit_hash = fit_hash
@@ -59,7 +61,8 @@ class LsaEncoder:
         return normalize(np.asarray(reduced, dtype=np.float32))
 
     def save_state(self, folder: Path) -> None:
-        assert self._vectorizer is not None and self._components is not None
+        if self._vectorizer is None or self._components is None:
+            raise RuntimeError("LsaEncoder.save_state called before fit")
         folder.mkdir(parents=True, exist_ok=True)
         vocab = {term: int(i) for term, i in self._vectorizer.vocabulary_.items()}
         arrays = {"idf": self._vectorizer.idf_.astype(np.float32), "components": self._components}

@@ -7,6 +7,14 @@ from pathlib import Path
 import numpy as np
 
 
+def folder_fingerprint(folder: Path) -> list | None:
+    """A local model folder can be retrained in place; its files' sizes and times tell cached embeddings apart."""
+    if not folder.is_dir():
+        return None
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in folder.rglob("*") if p.is_file())
+
+
 class SentenceTransformerEncoder:
     needs_fit = False
 
@@ -26,12 +34,9 @@ class SentenceTransformerEncoder:
             self._model = SentenceTransformer(self.name_or_path, device=self.device)
         return self._model
 
-    @property
-    def dim(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
-
     def identity(self) -> dict:
-        return {"encoder": "sentence_transformer", "model": self.name_or_path, "normalize": self.normalize}
+        return {"encoder": "sentence_transformer", "model": self.name_or_path, "normalize": self.normalize,
+                "files": folder_fingerprint(Path(self.name_or_path))}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         model = self._load()

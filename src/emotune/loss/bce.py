@@ -9,8 +9,8 @@ from torch import nn
 
 class BCELoss(nn.Module):
     def __init__(self, label_names: list[str]) -> None:
+        """Takes `label_names` like every loss in the group, so they are built the same way."""
         super().__init__()
-        self.num_labels = len(label_names)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(logits.float(), targets.float())

@@ -81,24 +81,34 @@ class EmotionClassifier(L.LightningModule):
         return {name for name, p in self.named_parameters() if p.requires_grad}
 
     def configure_optimizers(self) -> dict:
+        """Biases and norm weights (1-d) get no weight decay, as in Hugging Face's Trainer."""
         params = [p for p in self.parameters() if p.requires_grad]
-        optimizer = self.optimizer_factory(params)
+        groups = [{"params": [p for p in params if p.ndim >= 2]},
+                  {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
+        optimizer = self.optimizer_factory([g for g in groups if g["params"]])
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = get_cosine_schedule_with_warmup(optimizer, int(self.warmup_ratio * total), total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def check_covers_trainable(self, keys: set[str], origin: str) -> None:
+        expected = self.trainable_names()
+        missing, unexpected = expected - keys, keys - expected
+        if missing or unexpected:
+            raise ValueError(
+                f"{origin} does not match the model (was lora or the backbone changed?): missing "
+                f"{sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
+            )
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead."""
+        self.check_covers_trainable(set(checkpoint["state_dict"]), "the checkpoint being resumed")
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         keep = self.trainable_names()
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
         checkpoint[REBUILD_KEY] = {**self.rebuild, "label_names": self.label_names}
 
-    def load_trainable(self, state_dict: dict[str, torch.Tensor]) -> None:
+    def load_trainable(self, state_dict: dict[str, torch.Tensor], origin: str) -> None:
         """Loads a trainable-only state dict, insisting it covers exactly the trainable parameters."""
-        expected = self.trainable_names()
-        missing, unexpected = expected - set(state_dict), set(state_dict) - expected
-        if missing or unexpected:
-            raise ValueError(
-                f"checkpoint does not match the model: missing {sorted(missing)[:5]}, "
-                f"unexpected {sorted(unexpected)[:5]}"
-            )
+        self.check_covers_trainable(set(state_dict), origin)
         self.load_state_dict(state_dict, strict=False)

@@ -28,10 +28,9 @@ class EmbeddingClassifierNet(nn.Module):
     ) -> None:
         super().__init__()
         if backbone is not None:
-            hidden_size = backbone.config.hidden_size
+            hidden_size = backbone.config.get_text_config().hidden_size
         if not hidden_size:
-            raise ValueError("model.hidden_size is required when backbone=none")
-        self.embedding_dim = embedding_dim
+            raise ValueError("model.net.hidden_size is required when backbone=none")
         self.projection = Projection(embedding_dim, hidden_size)
         self.backbone = backbone
         self.dropout = nn.Dropout(dropout)
