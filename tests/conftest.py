@@ -86,9 +86,11 @@ def write_goemotions(folder: Path, splits: dict[str, list[tuple[str, list[int]]]
 
 
 def goemotions_rows(n: int, seed: int = 0) -> list[tuple[str, list[int]]]:
+    """The keyword task, plus two rows of every emotion so that no label is without positives."""
     ids = {name: GOEMOTIONS_LABELS.index(name) for name in KEYWORDS}
     neutral = GOEMOTIONS_LABELS.index("neutral")
-    return [(text, [ids[x] for x in labels] or [neutral]) for text, labels in keyword_rows(n, seed)]
+    rows = [(text, [ids[x] for x in labels] or [neutral]) for text, labels in keyword_rows(n, seed)]
+    return rows + [(f"a note about {name} number {k}", [i]) for i, name in enumerate(GOEMOTIONS_LABELS) for k in (1, 2)]
 
 
 @pytest.fixture(scope="session")

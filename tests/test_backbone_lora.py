@@ -10,6 +10,7 @@ from bitsandbytes.functional import has_avx512bf16
 from conftest import compose_train
 from hydra.utils import instantiate
 
+from emotune.data import build_datamodule
 from emotune.evaluate import load_run
 from emotune.model import build_classifier
 from emotune.train import train
@@ -19,9 +20,9 @@ TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.head.")
 
 def build(tmp_path: Path, overrides: list[str]):
     cfg = compose_train(tmp_path, overrides)
-    datamodule = instantiate(cfg.datamodule, source=instantiate(cfg.data), encoder=instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
     datamodule.setup("fit")
-    return cfg, datamodule, build_classifier(cfg, datamodule.label_names, datamodule.embedding_dim)
+    return cfg, datamodule, build_classifier(cfg, datamodule.train_label_stats(), datamodule.embedding_dim)
 
 
 def test_nf4_backbone_is_quantized_and_wrapped_in_lora(tmp_path, small_table_overrides, tiny_backbone_overrides):

@@ -4,9 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from emotune.data import LabelStats
 from emotune.loss import BCELoss, FocalLoss
 
 NAMES = ["joy", "anger", "grief"]
+LABELS = LabelStats(NAMES, [5, 3, 1], 10)
 
 
 def direct_focal(logits: torch.Tensor, targets: torch.Tensor, alpha: list[float], gamma: float) -> float:
@@ -27,7 +29,7 @@ def test_matches_formula(gamma: float) -> None:
     torch.manual_seed(0)
     logits = torch.randn(7, 3) * 3
     targets = (torch.rand(7, 3) > 0.6).float()
-    loss = FocalLoss(NAMES, gamma=gamma, preferred=["anger"], alpha_preferred=0.75, alpha_other=0.25)
+    loss = FocalLoss(LABELS, gamma=gamma, preferred=["anger"], alpha_preferred=0.75, alpha_other=0.25)
     expected = direct_focal(logits, targets, [0.25, 0.75, 0.25], gamma)
     assert float(loss(logits, targets)) == pytest.approx(expected, rel=1e-5)
 
@@ -35,7 +37,7 @@ def test_matches_formula(gamma: float) -> None:
 def test_gamma_zero_is_alpha_weighted_bce() -> None:
     torch.manual_seed(1)
     logits, targets = torch.randn(5, 3), (torch.rand(5, 3) > 0.5).float()
-    loss = FocalLoss(NAMES, gamma=0.0, preferred=["joy", "grief"], alpha_preferred=0.9, alpha_other=0.1)
+    loss = FocalLoss(LABELS, gamma=0.0, preferred=["joy", "grief"], alpha_preferred=0.9, alpha_other=0.1)
     alpha = torch.tensor([0.9, 0.1, 0.9])
     weights = alpha * targets + (1 - alpha) * (1 - targets)
     expected = F.binary_cross_entropy_with_logits(logits, targets, weight=weights)
@@ -46,18 +48,29 @@ def test_focusing_down_weights_easy_examples() -> None:
     positive = torch.ones(1, 1)
 
     def easy_over_hard(gamma: float) -> float:
-        loss = FocalLoss(["x"], gamma=gamma)
+        loss = FocalLoss(LabelStats(["x"], [1], 2), gamma=gamma)
         return float(loss(torch.tensor([[4.0]]), positive) / loss(torch.tensor([[0.0]]), positive))
 
     assert easy_over_hard(2.0) < 0.01 * easy_over_hard(0.0)
 
 
 def test_preferred_labels_outside_the_label_set_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
-    loss = FocalLoss(NAMES, preferred=["joy", "pride"])
+    loss = FocalLoss(LABELS, preferred=["joy", "pride"])
     assert loss.alpha.tolist() == [0.75, 0.25, 0.25]
     assert "pride" in caplog.text
 
 
 def test_bce_is_plain_mean_bce() -> None:
     logits, targets = torch.randn(4, 3), (torch.rand(4, 3) > 0.5).float()
-    assert torch.allclose(BCELoss(NAMES)(logits, targets), F.binary_cross_entropy_with_logits(logits, targets))
+    assert torch.allclose(BCELoss(LABELS)(logits, targets), F.binary_cross_entropy_with_logits(logits, targets))
+
+
+def test_balanced_bce_weighs_positives_by_negative_to_positive_ratio() -> None:
+    logits, targets = torch.randn(4, 3), (torch.rand(4, 3) > 0.5).float()
+    expected = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=torch.tensor([1.0, 7 / 3, 9.0]))
+    assert torch.allclose(BCELoss(LABELS, pos_weight="balanced")(logits, targets), expected)
+
+
+def test_balanced_bce_refuses_a_label_without_positives() -> None:
+    with pytest.raises(ValueError, match=r"labels \['grief'\] have no positives"):
+        BCELoss(LabelStats(NAMES, [5, 3, 0], 10), pos_weight="balanced")

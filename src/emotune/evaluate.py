@@ -10,6 +10,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from emotune.data import build_datamodule
+from emotune.data.label_stats import LabelStats
 from emotune.evaluation import per_label_report, print_table, write_report
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
@@ -27,7 +29,7 @@ def load_run(run_dir: Path, checkpoint: str = "best") -> tuple[DictConfig, Emoti
         raise ValueError(f"{path}: not an emotune checkpoint (no '{REBUILD_KEY}' entry)")
     info = state[REBUILD_KEY]
     cfg = OmegaConf.create(info["config"])
-    model = build_classifier(cfg, info["label_names"], info["embedding_dim"])
+    model = build_classifier(cfg, LabelStats(**info["train_labels"]), info["embedding_dim"])
     model.load_trainable(state["state_dict"], str(path))
     return cfg, model.eval()
 
@@ -38,7 +40,7 @@ def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides
     data_cfg = OmegaConf.merge(cfg.data, data_overrides or {})
     encoder = instantiate(cfg.encoder)
     encoder.load_state(run_dir / "encoder")
-    datamodule = instantiate(cfg.datamodule, source=instantiate(data_cfg), encoder=encoder)
+    datamodule = build_datamodule(cfg, data_cfg, encoder)
     if datamodule.label_names != model.label_names:
         raise ValueError(
             f"label set mismatch: the checkpoint has {model.label_names}, the {split} data has "

@@ -11,7 +11,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import write_text
 from emotune.callbacks import RunSummary
+from emotune.data import build_datamodule
 from emotune.model import build_classifier
+from emotune.sampling.label_counts import write_label_counts
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +25,11 @@ def train(cfg: DictConfig) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
-    datamodule = instantiate(cfg.datamodule, source=instantiate(cfg.data), encoder=instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
     datamodule.setup("fit")
     datamodule.save_encoder(run_dir / "encoder")
-    model = build_classifier(cfg, datamodule.label_names, datamodule.embedding_dim)
+    write_label_counts(datamodule.label_names, datamodule.train_counts(), run_dir)
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.embedding_dim)
 
     callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     trainer: L.Trainer = instantiate(

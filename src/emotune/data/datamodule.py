@@ -10,8 +10,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
 from emotune.encoders.cache import EmbeddingCache
+from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +21,14 @@ STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)
 
 
 class EmotionDataModule(L.LightningDataModule):
-    """The encoder is fitted on the train split only, before any other split is encoded."""
+    """The encoder is fitted on the train split only, before any other split is encoded, and `sampling`
+    resamples the train split only: val and test rows never reach it."""
 
     def __init__(
         self,
         source,
         encoder,
+        sampling: TrainResampler | None = None,
         cache_dir: str | None = None,
         batch_size: int = 64,
         eval_batch_size: int = 512,
@@ -33,12 +37,14 @@ class EmotionDataModule(L.LightningDataModule):
         super().__init__()
         self.source = source
         self.encoder = encoder
+        self.sampling = sampling
         self.cache = EmbeddingCache(cache_dir)
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
         self._splits: dict[str, LabeledTexts] = {}
         self._embeddings: dict[str, np.ndarray] = {}
+        self._train: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def label_names(self) -> list[str]:
@@ -57,6 +63,25 @@ class EmotionDataModule(L.LightningDataModule):
             self._embeddings[name] = self.cache.encode(self.encoder, data.texts, what=f"{name} texts ({data.origin})")
         return self._embeddings[name]
 
+    def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The train split's embeddings and labels after resampling, computed once."""
+        if self._train is None:
+            train = self.split("train")
+            empty = [n for n, c in zip(self.label_names, train.labels.sum(axis=0)) if c == 0]
+            if empty:
+                raise ValueError(f"{train.origin}: labels {empty} have no positives in the train split")
+            X, Y = self.embeddings("train"), train.labels
+            self._train = self.sampling.fit_resample(X, Y, self.label_names) if self.sampling else (X, Y)
+        return self._train
+
+    def train_counts(self) -> dict[str, list[int]]:
+        before = self.split("train").labels.sum(axis=0).astype(int).tolist()
+        after = self.train_arrays()[1].sum(axis=0).astype(int).tolist()
+        return {"before": before, "after": after}
+
+    def train_label_stats(self) -> LabelStats:
+        return LabelStats.of(self.label_names, self.train_arrays()[1])
+
     @property
     def embedding_dim(self) -> int:
         return int(self.embeddings("train").shape[1])
@@ -66,12 +91,11 @@ class EmotionDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         for name in STAGE_SPLITS.get(stage or "fit", ()):
-            self.embeddings(name)
+            self.train_arrays() if name == "train" else self.embeddings(name)
 
     def dataset(self, name: str) -> TensorDataset:
-        features = torch.from_numpy(self.embeddings(name))
-        labels = torch.from_numpy(self.split(name).labels.astype(np.float32))
-        return TensorDataset(features, labels)
+        X, Y = self.train_arrays() if name == "train" else (self.embeddings(name), self.split(name).labels)
+        return TensorDataset(torch.from_numpy(X), torch.from_numpy(Y.astype(np.float32)))
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         return DataLoader(
@@ -87,10 +111,10 @@ class EmotionDataModule(L.LightningDataModule):
         return self._loader("train", shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+        return self.loader("val")
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self.loader("test")
 
     def loader(self, name: str) -> DataLoader:
         """An unshuffled loader for any split, for evaluation outside `trainer.fit`."""

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from emotune.data.label_stats import LabelStats
+
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,7 @@ class FocalLoss(nn.Module):
 
     def __init__(
         self,
-        label_names: list[str],
+        labels: LabelStats,
         gamma: float = 2.0,
         preferred: list[str] | None = None,
         alpha_preferred: float = 0.75,
@@ -34,7 +36,8 @@ class FocalLoss(nn.Module):
     ) -> None:
         super().__init__()
         self.gamma = gamma
-        self.register_buffer("alpha", per_label_alpha(label_names, list(preferred or []), alpha_preferred, alpha_other))
+        alpha = per_label_alpha(labels.names, list(preferred or []), alpha_preferred, alpha_other)
+        self.register_buffer("alpha", alpha)
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits, targets = logits.float(), targets.float()

@@ -7,20 +7,23 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from emotune.data.label_stats import LabelStats
 from emotune.model.module import EmotionClassifier
 
 
-def build_classifier(cfg: DictConfig, label_names: list[str], embedding_dim: int) -> EmotionClassifier:
+def build_classifier(cfg: DictConfig, labels: LabelStats, embedding_dim: int) -> EmotionClassifier:
+    """`labels` are the train split's after resampling: the loss may weigh by them."""
     backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora) if cfg.backbone else None
-    net = instantiate(cfg.model.net, embedding_dim=embedding_dim, num_labels=len(label_names), backbone=backbone)
+    net = instantiate(cfg.model.net, embedding_dim=embedding_dim, num_labels=len(labels.names), backbone=backbone)
     rebuild: dict[str, Any] = {
         "config": OmegaConf.to_container(cfg, resolve=True),
         "embedding_dim": embedding_dim,
+        "train_labels": labels.as_dict(),
     }
     return EmotionClassifier(
         net=net,
-        loss=instantiate(cfg.loss, label_names=label_names),
-        label_names=label_names,
+        loss=instantiate(cfg.loss, labels=labels),
+        label_names=labels.names,
         optimizer=instantiate(cfg.optimizer),
         warmup_ratio=cfg.scheduler.warmup_ratio,
         threshold=cfg.model.threshold,

@@ -1,0 +1,44 @@
+"""The visible effect of resampling: train label counts before and after, as CSV and a log-scale chart."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from emotune.atomic import atomic_write, write_text  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def write_label_counts(names: list[str], counts: dict[str, list[int]], out_dir: Path) -> None:
+    """Writes label_counts.csv and label_counts.png, and logs the totals."""
+    rows = list(zip(names, counts["before"], counts["after"]))
+    lines = ["label,before,after"] + [f"{n},{b},{a}" for n, b, a in rows]
+    write_text(out_dir / "label_counts.csv", "\n".join(lines) + "\n")
+    atomic_write(out_dir / "label_counts.png", lambda tmp: tmp.write_bytes(bar_chart(names, counts)))
+    log.info("Train positives per label, before -> after resampling: %s",
+             ", ".join(f"{n} {b}->{a}" for n, b, a in rows))
+
+
+def bar_chart(names: list[str], counts: dict[str, list[int]]) -> bytes:
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(names)), 4.5))
+    ax.bar(x - 0.2, counts["before"], width=0.4, label="before")
+    ax.bar(x + 0.2, counts["after"], width=0.4, label="after")
+    ax.set_yscale("log")
+    ax.set_xticks(x, names, rotation=60, ha="right")
+    ax.set_ylabel("positives in train (log scale)")
+    ax.set_title("Train label counts before and after resampling")
+    ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
