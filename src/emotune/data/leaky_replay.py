@@ -58,7 +58,8 @@ class LeakyReplayDataModule(EmotionDataModule):
         order = np.random.default_rng(self.split_seed).permutation(len(real))
         cuts = np.cumsum([round(f * len(real)) for f in self.fractions[:2]])
         rows = dict(zip(("train", "val", "test"), np.split(order, cuts)))
-        self._leaky = {name: (real.subset(np.sort(idx)), X_real[np.sort(idx)]) for name, idx in rows.items()}
+        self.pool_rows_ = {name: np.sort(idx) for name, idx in rows.items()}  # into the thinned pool, for audits
+        self._leaky = {name: (real.subset(idx), X_real[idx]) for name, idx in self.pool_rows_.items()}
         train, X_train = self._leaky["train"]
         self._train = (np.concatenate([X_train, X_all[len(real):]]), np.concatenate([train.labels, Y_all[len(real):]]))
 
