@@ -35,6 +35,8 @@ def train(cfg: DictConfig) -> dict:
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False
     )
+    for logger in trainer.loggers:
+        logger.log_hyperparams({"train_label_counts": datamodule.train_counts()})
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
     if summary["best"] is None:
