@@ -47,17 +47,27 @@ class ISMOTE(MultiLabelOversampler):
                 f"ISMOTE: label {name!r} has {len(X_bag)} positives in train, but k_neighbors={self.k_neighbors} "
                 f"needs at least {self.k_neighbors + 1}; lower k_neighbors"
             )
-        knn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_bag)
-        self._neighbours = knn.kneighbors(X_bag, return_distance=False)[:, 1:]
+        self._knn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_bag)
+        self._neighbours = np.full((len(X_bag), self.k_neighbors), -1, dtype=np.int64)
+
+    def _neighbours_of(self, X_bag: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Queried only for rows drawn as seeds: a large bag that needs few rows never pays for all of them."""
+        unique = np.unique(seeds)
+        missing = unique[self._neighbours[unique, 0] < 0]
+        if missing.size:
+            self._neighbours[missing] = self._knn.kneighbors(X_bag[missing], return_distance=False)[:, 1:]
+        return self._neighbours[seeds]
 
     def _make(self, X_bag: np.ndarray, Y_bag: np.ndarray, seeds: np.ndarray, rng: np.random.Generator) -> Batch:
         n = len(seeds)
-        picked = self._neighbours[seeds, rng.integers(0, self.k_neighbors, size=n)]
+        neighbours = self._neighbours_of(X_bag, seeds)
+        picked = neighbours[np.arange(n), rng.integers(0, self.k_neighbors, size=n)]
         d = X_bag[seeds] - X_bag[picked]
         if self.direction == "paper":
             d = -d
         alpha, beta = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
         t = np.where(alpha >= 0.5, alpha - beta, alpha + beta)
         X_new = X_bag[seeds] + t[:, None] * d
-        Y_new = synthetic_labels(self.label_rule, Y_bag[seeds], Y_bag[self._neighbours[seeds]])
+        neighbour_labels = Y_bag[neighbours] if self.label_rule != "copy" else None
+        Y_new = synthetic_labels(self.label_rule, Y_bag[seeds], neighbour_labels)
         return Batch(X_new, Y_new, seeds, picked)

@@ -7,8 +7,8 @@ import numpy as np
 RULES = ("copy", "ranking", "union", "intersection")
 
 
-def synthetic_labels(rule: str, seed: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
-    """seed: (n, L); neighbours: (n, k, L), the seed's k nearest neighbours in its label's bag."""
+def synthetic_labels(rule: str, seed: np.ndarray, neighbours: np.ndarray | None) -> np.ndarray:
+    """seed: (n, L); neighbours: (n, k, L), the seed's k nearest neighbours in its label's bag (unused by copy)."""
     if rule == "copy":
         return seed.copy()
     votes = seed.astype(np.int32) + neighbours.sum(axis=1, dtype=np.int32)
