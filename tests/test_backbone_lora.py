@@ -20,7 +20,7 @@ TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.head.")
 
 def build(tmp_path: Path, overrides: list[str]):
     cfg = compose_train(tmp_path, overrides)
-    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     return cfg, datamodule, build_classifier(cfg, datamodule.train_label_stats(), datamodule.embedding_dim)
 
@@ -94,7 +94,7 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
     trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, limit_val_batches=0)
     trainer.fit(model, datamodule=datamodule)
     run_dir = Path(cfg.paths.output_dir)
-    datamodule.save_encoder(run_dir / "encoder")
+    datamodule.save_state(run_dir)
     trainer.save_checkpoint(run_dir / "checkpoints" / "best.ckpt")
 
     saved = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 from conftest import compose_train, goemotions_rows, write_goemotions
-from hydra.utils import instantiate
 
 from emotune.data import build_datamodule
 from emotune.train import train
@@ -17,7 +16,7 @@ def test_encoder_is_fitted_on_train_only(tmp_path: Path) -> None:
     val_file.write_text(json.dumps({"text": "zebra zebra", "labels": ["a"]}) + "\n")
     cfg = compose_train(tmp_path, ["data=table", f"data.train_file={train_file}", f"data.val_file={val_file}",
                                    "data.test_fraction=0", "encoder.dim=4", "encoder.min_df=1"])
-    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     vocabulary = datamodule.encoder._vectorizer.vocabulary_
     assert "common" in vocabulary and "zebra" not in vocabulary

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from conftest import compose_train, goemotions_rows, write_goemotions
-from hydra.utils import instantiate
 
 from emotune.data import build_datamodule
 from emotune.train import train
@@ -13,7 +12,7 @@ from emotune.train import train
 
 def datamodule_for(tmp_path: Path, overrides: list[str]):
     cfg = compose_train(tmp_path, overrides)
-    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     return datamodule
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.data import build_datamodule
@@ -38,9 +37,8 @@ def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides
     """Writes run_dir/eval_<split>/{metrics.json, per_class.csv, report.md} and returns the report."""
     cfg, model = load_run(run_dir, checkpoint)
     data_cfg = OmegaConf.merge(cfg.data, data_overrides or {})
-    encoder = instantiate(cfg.encoder)
-    encoder.load_state(run_dir / "encoder")
-    datamodule = build_datamodule(cfg, data_cfg, encoder)
+    datamodule = build_datamodule(cfg, data_cfg)
+    datamodule.load_state(run_dir)
     if datamodule.label_names != model.label_names:
         raise ValueError(
             f"label set mismatch: the checkpoint has {model.label_names}, the {split} data has "

@@ -25,11 +25,11 @@ def train(cfg: DictConfig) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
-    datamodule = build_datamodule(cfg, cfg.data, instantiate(cfg.encoder))
+    datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    datamodule.save_encoder(run_dir / "encoder")
+    datamodule.save_state(run_dir)
     write_label_counts(datamodule.label_names, datamodule.train_counts(), run_dir)
-    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.embedding_dim)
+    model = build_classifier(cfg, datamodule.train_label_stats(), getattr(datamodule, "embedding_dim", None))
 
     callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     trainer: L.Trainer = instantiate(

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import bitsandbytes as bnb
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoModel, BitsAndBytesConfig
+from transformers import AutoConfig, AutoModel, BitsAndBytesConfig
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,27 @@ def keep_4bit_trainable_on_cpu(model: torch.nn.Module) -> None:
             module.support_avx512bf16_for_cpu = False
 
 
-def lora_config(r: int, alpha: int, dropout: float, target_modules: list[str], bias: str = "none") -> LoraConfig:
-    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules), bias=bias)
+def lora_config(
+    r: int, alpha: int, dropout: float, target_modules: list[str] | None = None, bias: str = "none"
+) -> LoraConfig:
+    """`target_modules: null` takes PEFT's default for the model family (e.g. query/value for BERT)."""
+    targets = list(target_modules) if target_modules else None
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias=bias)
+
+
+# A multimodal checkpoint stores its text model under one of these prefixes.
+TEXT_MODEL_KEYS = {r"^language_model\.model\.": "", r"^model\.language_model\.": "", r"^language_model\.": ""}
+
+
+def text_only(name_or_path: str, trust_remote_code: bool) -> dict:
+    """For a multimodal checkpoint (e.g. Mistral3ForConditionalGeneration), load arguments that build only its
+    text model, so no vision tower is ever created or kept in memory; empty for plain text models."""
+    config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    text_config = config.get_text_config()
+    if text_config is config:
+        return {}
+    log.info("Loading only the %s text model of %s", text_config.model_type, type(config).__name__)
+    return {"config": text_config, "key_mapping": TEXT_MODEL_KEYS}
 
 
 def load_backbone(
@@ -37,7 +56,11 @@ def load_backbone(
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
     model = AutoModel.from_pretrained(
-        name_or_path, quantization_config=quant, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
+        name_or_path,
+        quantization_config=quant,
+        dtype=getattr(torch, dtype),
+        trust_remote_code=trust_remote_code,
+        **text_only(name_or_path, trust_remote_code),
     )
     keep_4bit_trainable_on_cpu(model)
     model.train()  # from_pretrained returns eval mode; Lightning then switches modes for the whole module

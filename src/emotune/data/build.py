@@ -8,8 +8,6 @@ from omegaconf import DictConfig
 from emotune.data.datamodule import EmotionDataModule
 
 
-def build_datamodule(cfg: DictConfig, data_cfg: DictConfig, encoder) -> EmotionDataModule:
-    """`data_cfg` is separate so evaluation can point a run at other files; resampling only ever touches train."""
-    return instantiate(
-        cfg.datamodule, source=instantiate(data_cfg), encoder=encoder, sampling=instantiate(cfg.sampling)
-    )
+def build_datamodule(cfg: DictConfig, data_cfg: DictConfig | None = None) -> EmotionDataModule:
+    """`data_cfg` lets evaluation point a run at other files; resampling only ever touches train."""
+    return instantiate(cfg.datamodule, source=instantiate(data_cfg or cfg.data), sampling=instantiate(cfg.sampling))

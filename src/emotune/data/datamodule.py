@@ -1,4 +1,4 @@
-"""The DataModule owns the splits, their encoding to embeddings, and the data loaders."""
+"""The DataModule base: splits, train-only resampling and loaders; subclasses decide what a row's input is."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
-from emotune.encoders.cache import EmbeddingCache
 from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
@@ -21,29 +20,28 @@ STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)
 
 
 class EmotionDataModule(L.LightningDataModule):
-    """The encoder is fitted on the train split only, before any other split is encoded, and `sampling`
-    resamples the train split only: val and test rows never reach it."""
+    """`sampling` resamples the train split only: val and test rows never reach it. Resampling works on
+    `features(name)`, a (rows, d) array: sentence embeddings, or row ids where the input is text."""
+
+    collate_fn = None
 
     def __init__(
         self,
         source,
-        encoder,
         sampling: TrainResampler | None = None,
-        cache_dir: str | None = None,
         batch_size: int = 64,
         eval_batch_size: int = 512,
         num_workers: int = 0,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.source = source
-        self.encoder = encoder
         self.sampling = sampling
-        self.cache = EmbeddingCache(cache_dir)
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
+        self.seed = seed
         self._splits: dict[str, LabeledTexts] = {}
-        self._embeddings: dict[str, np.ndarray] = {}
         self._train: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
@@ -55,22 +53,26 @@ class EmotionDataModule(L.LightningDataModule):
             self._splits[name] = self.source.load(name)
         return self._splits[name]
 
-    def embeddings(self, name: str) -> np.ndarray:
-        if name not in self._embeddings:
-            if self.encoder.needs_fit and self.encoder.fit_hash is None:
-                self.cache.fit(self.encoder, self.split("train").texts)
-            data = self.split(name)
-            self._embeddings[name] = self.cache.encode(self.encoder, data.texts, what=f"{name} texts ({data.origin})")
-        return self._embeddings[name]
+    def features(self, name: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> Dataset:
+        raise NotImplementedError
+
+    def save_state(self, run_dir: Path) -> None:
+        """Writes what turns raw text into model input (a fitted encoder, a tokenizer) into the run dir."""
+
+    def load_state(self, run_dir: Path) -> None:
+        """Restores what `save_state` wrote, so evaluation encodes exactly as training did."""
 
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The train split's embeddings and labels after resampling, computed once."""
+        """The train split's features and labels after resampling, computed once."""
         if self._train is None:
             train = self.split("train")
             empty = [n for n, c in zip(self.label_names, train.labels.sum(axis=0)) if c == 0]
             if empty:
                 raise ValueError(f"{train.origin}: labels {empty} have no positives in the train split")
-            X, Y = self.embeddings("train"), train.labels
+            X, Y = self.features("train"), train.labels
             self._train = self.sampling.fit_resample(X, Y, self.label_names) if self.sampling else (X, Y)
         return self._train
 
@@ -82,26 +84,21 @@ class EmotionDataModule(L.LightningDataModule):
     def train_label_stats(self) -> LabelStats:
         return LabelStats.of(self.label_names, self.train_arrays()[1])
 
-    @property
-    def embedding_dim(self) -> int:
-        return int(self.embeddings("train").shape[1])
-
-    def save_encoder(self, folder: Path) -> None:
-        self.encoder.save_state(folder)
-
     def setup(self, stage: str | None = None) -> None:
         for name in STAGE_SPLITS.get(stage or "fit", ()):
-            self.train_arrays() if name == "train" else self.embeddings(name)
+            self.train_arrays() if name == "train" else self.features(name)
 
-    def dataset(self, name: str) -> TensorDataset:
-        X, Y = self.train_arrays() if name == "train" else (self.embeddings(name), self.split(name).labels)
-        return TensorDataset(torch.from_numpy(X), torch.from_numpy(Y.astype(np.float32)))
+    def dataset(self, name: str) -> Dataset:
+        X, Y = self.train_arrays() if name == "train" else (self.features(name), self.split(name).labels)
+        return self.make_dataset(name, X, Y)
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
+        dataset = self.dataset(name)
         return DataLoader(
-            self.dataset(name),
+            dataset,
             batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            shuffle=shuffle,
+            sampler=EpochSeededSampler(len(dataset), self.seed) if shuffle else None,
+            collate_fn=self.collate_fn,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
@@ -119,3 +116,21 @@ class EmotionDataModule(L.LightningDataModule):
     def loader(self, name: str) -> DataLoader:
         """An unshuffled loader for any split, for evaluation outside `trainer.fit`."""
         return self._loader(name, shuffle=False)
+
+
+class EpochSeededSampler(torch.utils.data.Sampler[int]):
+    """Shuffles from (seed, epoch) alone, so a run resumed at epoch e sees the order an uninterrupted one did.
+    Lightning calls `set_epoch` before each training epoch."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n

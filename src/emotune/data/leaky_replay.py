@@ -12,7 +12,7 @@ import logging
 import numpy as np
 
 from emotune.data.checksums import DataFileError
-from emotune.data.datamodule import EmotionDataModule
+from emotune.data.embedding_datamodule import EmbeddingDataModule
 from emotune.data.labeled_texts import LabeledTexts
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ WARNING = ("LEAKY REPLAY: resampling ran on train, val and test together before 
            "rows are built from evaluation rows. These scores are not comparable to anything.")
 
 
-class LeakyReplayDataModule(EmotionDataModule):
+class LeakyReplayDataModule(EmbeddingDataModule):
     def __init__(self, *args, fractions: tuple[float, float, float] = (0.6, 0.2, 0.2), split_seed: int = 0,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -11,10 +11,12 @@ from emotune.data.label_stats import LabelStats
 from emotune.model.module import EmotionClassifier
 
 
-def build_classifier(cfg: DictConfig, labels: LabelStats, embedding_dim: int) -> EmotionClassifier:
-    """`labels` are the train split's after resampling: the loss may weigh by them."""
+def build_classifier(cfg: DictConfig, labels: LabelStats, embedding_dim: int | None = None) -> EmotionClassifier:
+    """`labels` are the train split's after resampling: the loss may weigh by them. `embedding_dim` is the
+    input width for model=embedding and None for model=text."""
     backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora) if cfg.backbone else None
-    net = instantiate(cfg.model.net, embedding_dim=embedding_dim, num_labels=len(labels.names), backbone=backbone)
+    width = {"embedding_dim": embedding_dim} if cfg.model.input == "embedding" else {}
+    net = instantiate(cfg.model.net, num_labels=len(labels.names), backbone=backbone, **width)
     rebuild: dict[str, Any] = {
         "config": OmegaConf.to_container(cfg, resolve=True),
         "embedding_dim": embedding_dim,

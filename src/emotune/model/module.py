@@ -39,25 +39,26 @@ class EmotionClassifier(L.LightningModule):
         self.val_metrics = metrics.clone(prefix="")
         self.test_metrics = metrics.clone(prefix="")
 
-    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
-        return self.net(embeddings)
+    def forward(self, inputs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
+        """`inputs` is a batch of embeddings (model=embedding) or of token ids and masks (model=text)."""
+        return self.net(inputs)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        features, labels = batch
-        loss = self.loss_fn(self(features), labels)
+    def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
+        inputs, labels = batch
+        loss = self.loss_fn(self(inputs), labels)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
         return loss
 
-    def _eval_step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> None:
-        features, labels = batch
-        logits = self(features)
+    def _eval_step(self, batch: tuple, stage: str) -> None:
+        inputs, labels = batch
+        logits = self(inputs)
         self.log(f"{stage}/loss", self.loss_fn(logits, labels), on_epoch=True, prog_bar=stage == "val")
         getattr(self, f"{stage}_metrics").update(torch.sigmoid(logits.float()), labels.int())
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: tuple, batch_idx: int) -> None:
         self._eval_step(batch, "val")
 
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def test_step(self, batch: tuple, batch_idx: int) -> None:
         self._eval_step(batch, "test")
 
     def _log_metrics(self, stage: str) -> None:
@@ -74,7 +75,7 @@ class EmotionClassifier(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
 
-    def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+    def predict_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
         return torch.sigmoid(self(batch[0]).float())
 
     def trainable_names(self) -> set[str]:

@@ -1,0 +1,45 @@
+"""Sentence-embedding input: texts are encoded once (cached on disk) by an encoder fitted on train only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from emotune.data.datamodule import EmotionDataModule
+from emotune.encoders.cache import EmbeddingCache
+
+
+class EmbeddingDataModule(EmotionDataModule):
+    def __init__(self, source, encoder, cache_dir: str | None = None, **kwargs) -> None:
+        super().__init__(source, **kwargs)
+        self.encoder = encoder
+        self.cache = EmbeddingCache(cache_dir)
+        self._embeddings: dict[str, np.ndarray] = {}
+
+    def embeddings(self, name: str) -> np.ndarray:
+        if name not in self._embeddings:
+            if self.encoder.needs_fit and self.encoder.fit_hash is None:
+                self.cache.fit(self.encoder, self.split("train").texts)
+            data = self.split(name)
+            what = f"{name} texts ({data.origin})"
+            self._embeddings[name] = self.cache.encode(self.encoder, data.texts, what=what)
+        return self._embeddings[name]
+
+    def features(self, name: str) -> np.ndarray:
+        return self.embeddings(name)
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self.embeddings("train").shape[1])
+
+    def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> TensorDataset:
+        return TensorDataset(torch.from_numpy(X), torch.from_numpy(Y.astype(np.float32)))
+
+    def save_state(self, run_dir: Path) -> None:
+        self.encoder.save_state(run_dir / "encoder")
+
+    def load_state(self, run_dir: Path) -> None:
+        self.encoder.load_state(run_dir / "encoder")

@@ -1,0 +1,92 @@
+"""Token input: texts are tokenized with the backbone's tokenizer and padded per batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from emotune.data.datamodule import EmotionDataModule
+from emotune.sampling import ISMOTE
+
+
+def load_tokenizer(name_or_path: str | Path, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
+    """Decoder tokenizers often have no pad token; padding with EOS is safe because the mask hides it."""
+    tokenizer = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+class TokenRows(Dataset):
+    def __init__(self, encodings: list[list[int]], labels: np.ndarray) -> None:
+        self.encodings, self.labels = encodings, torch.from_numpy(labels.astype(np.float32))
+
+    def __len__(self) -> int:
+        return len(self.encodings)
+
+    def __getitem__(self, i: int) -> tuple[list[int], torch.Tensor]:
+        return self.encodings[i], self.labels[i]
+
+
+class PadCollator:
+    """Dynamic padding: each batch is padded to its own longest row."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, rows: list[tuple[list[int], torch.Tensor]]) -> tuple[dict, torch.Tensor]:
+        inputs = self.tokenizer.pad([{"input_ids": ids} for ids, _ in rows], return_tensors="pt")
+        return dict(inputs), torch.stack([labels for _, labels in rows])
+
+
+class TextDataModule(EmotionDataModule):
+    """Resampling duplicates or drops whole rows here (its features are row ids): ISMOTE, which interpolates
+    embeddings, is refused rather than silently doing nothing."""
+
+    def __init__(self, source, tokenizer: str, max_length: int = 128, trust_remote_code: bool = False,
+                 **kwargs) -> None:
+        super().__init__(source, **kwargs)
+        if self.sampling is not None and isinstance(self.sampling.oversample, ISMOTE):
+            raise ValueError(
+                "sampling with ISMOTE interpolates sentence embeddings, and model=text has none: use "
+                "sampling=random_oversample (row duplication) or sampling=undersample, or model=embedding"
+            )
+        self.tokenizer_source, self.trust_remote_code = tokenizer, trust_remote_code
+        self.max_length = max_length
+        self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._tokens: dict[str, list[list[int]]] = {}
+
+    @property
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        """Loaded on first use, so a run dir's own copy can stand in for a hub name that is not reachable."""
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.tokenizer_source, self.trust_remote_code)
+        return self._tokenizer
+
+    @property
+    def collate_fn(self) -> PadCollator:
+        return PadCollator(self.tokenizer)
+
+    def features(self, name: str) -> np.ndarray:
+        return np.arange(len(self.split(name)), dtype=np.float32)[:, None]
+
+    def tokens(self, name: str) -> list[list[int]]:
+        if name not in self._tokens:
+            texts = self.split(name).texts
+            self._tokens[name] = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        return self._tokens[name]
+
+    def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> TokenRows:
+        tokens = self.tokens(name)
+        return TokenRows([tokens[int(i)] for i in X[:, 0]], Y)
+
+    def save_state(self, run_dir: Path) -> None:
+        self.tokenizer.save_pretrained(run_dir / "tokenizer")
+
+    def load_state(self, run_dir: Path) -> None:
+        self.tokenizer_source, self._tokenizer = run_dir / "tokenizer", None
+        self._tokens.clear()
