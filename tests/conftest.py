@@ -93,18 +93,69 @@ def goemotions_rows(n: int, seed: int = 0) -> list[tuple[str, list[int]]]:
     return rows + [(f"a note about {name} number {k}", [i]) for i, name in enumerate(GOEMOTIONS_LABELS) for k in (1, 2)]
 
 
-@pytest.fixture(scope="session")
-def tiny_mistral(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random 2-layer Mistral saved like a hub checkpoint, loaded through the users' path."""
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "</s>", "note", "about", "number", *FILLER, *KEYWORDS.values(),
+         *GOEMOTIONS_LABELS]
+
+
+def tiny_tokenizer(with_pad: bool):
+    """A word-level tokenizer over the test vocabulary; decoder-style ones have no pad token, like Mistral's."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    special = {"pad_token": "[PAD]", "cls_token": "[CLS]", "sep_token": "[SEP]"} if with_pad else {}
+    return PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", eos_token="</s>", **special)
+
+
+def tiny_configs() -> dict:
+    from transformers import (BertConfig, LlamaConfig, Mistral3Config, MistralConfig, PixtralVisionConfig,
+                              Qwen2Config)
+
+    decoder = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "vocab_size": 128, "max_position_embeddings": 64}
+    vision = PixtralVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                 image_size=32, patch_size=8)
+    return {
+        "mistral": MistralConfig(**decoder),
+        "llama": LlamaConfig(**decoder),
+        "qwen2": Qwen2Config(**decoder),
+        "bert": BertConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                           vocab_size=128, max_position_embeddings=64),
+        "mistral3": Mistral3Config(text_config=MistralConfig(**decoder).to_dict(), vision_config=vision.to_dict(),
+                                   image_token_index=120),
+    }
+
+
+def save_tiny(family: str, folder: Path) -> Path:
+    """A random tiny model of `family`, saved with its tokenizer like a hub checkpoint."""
     import torch
-    from transformers import MistralConfig, MistralModel
+    from transformers import AutoModel, Mistral3ForConditionalGeneration
 
     torch.manual_seed(0)
-    config = MistralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                           num_key_value_heads=2, vocab_size=128, max_position_embeddings=64)
-    folder = tmp_path_factory.mktemp("tiny-mistral")
-    MistralModel(config).save_pretrained(folder)
+    config = tiny_configs()[family]
+    model = Mistral3ForConditionalGeneration(config) if family == "mistral3" else AutoModel.from_config(config)
+    model.save_pretrained(folder)
+    tiny_tokenizer(with_pad=family == "bert").save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_family(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    made: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in made:
+            made[family] = save_tiny(family, tmp_path_factory.mktemp(f"tiny-{family}"))
+        return made[family]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def tiny_mistral(tiny_family: Callable[[str], Path]) -> Path:
+    """A random 2-layer Mistral saved like a hub checkpoint, loaded through the users' path."""
+    return tiny_family("mistral")
 
 
 @pytest.fixture

@@ -1,0 +1,82 @@
+"""model=text through every backbone family's loading path, with tiny random models saved to disk."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from conftest import compose_train
+from transformers import Mistral3ForConditionalGeneration
+
+from emotune.backbone import load_backbone
+from emotune.data import build_datamodule
+from emotune.model import build_classifier
+from emotune.train import train
+
+FAMILIES = ["mistral", "llama", "qwen2", "bert", "mistral3"]
+
+
+def text_overrides(path: Path, quant: str = "none", lora: str = "default") -> list[str]:
+    targets = "lora.target_modules=null" if lora == "default" else None
+    return [x for x in ["model=text", f"backbone.name_or_path={path}", f"quant={quant}", f"lora={lora}", targets,
+                        "trainer=cpu", "datamodule.max_length=16"] if x]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_loads_and_classifies_tokens(tmp_path, small_table_overrides, tiny_family, family):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family(family)))
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    model = build_classifier(cfg, datamodule.train_label_stats())
+    assert model.net.pooling == ("mean" if family == "bert" else "last")
+    inputs, labels = next(iter(datamodule.train_dataloader()))
+    assert inputs["input_ids"].shape[1] <= 16 and inputs["attention_mask"].shape == inputs["input_ids"].shape
+    logits = model(inputs)
+    assert logits.shape == labels.shape and torch.isfinite(logits).all()
+    assert any("lora_A" in n for n, p in model.named_parameters() if p.requires_grad)
+
+
+def test_mistral3_loads_its_text_model_only(tiny_family):
+    path = tiny_family("mistral3")
+    backbone = load_backbone(str(path), quant=None, lora=None, dtype="float32")
+    assert type(backbone).__name__ == "MistralModel"
+    assert not any("vision" in name or "projector" in name for name, _ in backbone.named_modules())
+    original = Mistral3ForConditionalGeneration.from_pretrained(path).model.language_model.state_dict()
+    loaded = backbone.state_dict()
+    assert set(loaded) == set(original)
+    assert all(torch.equal(loaded[k], original[k]) for k in original)
+
+
+def test_trust_remote_code_is_off_by_default(tmp_path):
+    cfg = compose_train(tmp_path, [])
+    assert cfg.backbone.trust_remote_code is False and cfg.datamodule.get("trust_remote_code", False) is False
+
+
+@pytest.mark.parametrize(("family", "quant", "lora"), [("bert", "none", "none"), ("mistral", "nf4", "default")])
+def test_text_mode_learns_the_keyword_task(tmp_path, small_table_overrides, tiny_family, family, quant, lora):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family(family), quant, lora) + [
+        "trainer.max_epochs=4", "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3", "loss=bce",
+        "scheduler.warmup_ratio=0"])
+    summary = train(cfg)
+    losses = pd.read_csv(Path(cfg.paths.output_dir) / "csv" / "metrics.csv")["train/loss_epoch"].dropna().tolist()
+    assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]
+    assert summary["best"]["metrics"]["val/macro_f1"] > 0.5
+
+
+def test_ismote_with_text_input_is_refused(tmp_path, small_table_overrides, tiny_family):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert")) + ["sampling=ismote"])
+    with pytest.raises(Exception, match="ISMOTE interpolates sentence embeddings, and model=text has none"):
+        build_datamodule(cfg)
+
+
+def test_random_oversampling_duplicates_token_rows(tmp_path, small_table_overrides, tiny_family):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert")) + [
+        "sampling=random_oversample", "sampling.oversample.sampling_strategy=200"])
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    rows, labels = datamodule.train_arrays()
+    assert len(rows) > len(datamodule.split("train")) and (labels.sum(axis=0) >= 200).all()
+    dataset = datamodule.dataset("train")
+    duplicate = len(datamodule.split("train"))  # the first synthetic row repeats its seed's tokens
+    seed = int(rows[duplicate, 0])
+    assert dataset[duplicate][0] == datamodule.tokens("train")[seed]
