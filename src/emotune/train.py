@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import write_text
 from emotune.callbacks import RunSummary
 from emotune.data import build_datamodule
+from emotune.export import export_run
 from emotune.model import build_classifier
 from emotune.sampling.label_counts import write_label_counts
 
@@ -29,7 +31,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     datamodule.save_state(run_dir)
     write_label_counts(datamodule.label_names, datamodule.train_counts(), run_dir)
-    model = build_classifier(cfg, datamodule.train_label_stats(), getattr(datamodule, "embedding_dim", None))
+    embedding_dim = getattr(datamodule, "embedding_dim", None)
+    model = build_classifier(cfg, datamodule.train_label_stats(), embedding_dim)
 
     callbacks = [instantiate(c) for c in cfg.callbacks.values()]
     trainer: L.Trainer = instantiate(
@@ -41,6 +44,10 @@ def train(cfg: DictConfig) -> dict:
     summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
     if summary["best"] is None:
         raise RuntimeError(f"no validation ran, so {run_dir} has no best checkpoint: check trainer.limit_val_batches")
+    best = trainer.checkpoint_callback.best_model_path
+    model.load_trainable(torch.load(best, map_location="cpu", weights_only=True)["state_dict"], best)
+    export_run(model, run_dir, datamodule.train_label_stats(), embedding_dim,
+               {"default": cfg.model.threshold, "per_label": None})
     log.info("Best %s = %.4f at epoch %s", summary["monitor"], summary["best"]["metrics"][summary["monitor"]],
              summary["best"]["epoch"])
     return summary

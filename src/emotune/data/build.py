@@ -8,6 +8,8 @@ from omegaconf import DictConfig
 from emotune.data.datamodule import EmotionDataModule
 
 
-def build_datamodule(cfg: DictConfig, data_cfg: DictConfig | None = None) -> EmotionDataModule:
-    """`data_cfg` lets evaluation point a run at other files; resampling only ever touches train."""
-    return instantiate(cfg.datamodule, source=instantiate(data_cfg or cfg.data), sampling=instantiate(cfg.sampling))
+def build_datamodule(cfg: DictConfig, data_cfg: DictConfig | None = None, source=None) -> EmotionDataModule:
+    """`data_cfg` lets evaluation point a run at other files, `source` lets prediction hand over texts;
+    resampling only ever touches train."""
+    source = source if source is not None else instantiate(data_cfg or cfg.data)
+    return instantiate(cfg.datamodule, source=source, sampling=instantiate(cfg.sampling))

@@ -101,13 +101,21 @@ class EmotionClassifier(L.LightningModule):
             )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead."""
+        """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead; the
+        RNG state comes back too, so dropout after a resume draws what it would have drawn."""
         self.check_covers_trainable(set(checkpoint["state_dict"]), "the checkpoint being resumed")
+        if "rng" in checkpoint:
+            torch.set_rng_state(checkpoint["rng"]["cpu"])
+            if torch.cuda.is_available() and "cuda" in checkpoint["rng"]:
+                torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         keep = self.trainable_names()
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
         checkpoint[REBUILD_KEY] = {**self.rebuild, "label_names": self.label_names}
+        checkpoint["rng"] = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            checkpoint["rng"]["cuda"] = torch.cuda.get_rng_state_all()
 
     def load_trainable(self, state_dict: dict[str, torch.Tensor], origin: str) -> None:
         """Loads a trainable-only state dict, insisting it covers exactly the trainable parameters."""
