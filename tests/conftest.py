@@ -109,8 +109,7 @@ def tiny_tokenizer(with_pad: bool):
 
 
 def tiny_configs() -> dict:
-    from transformers import (BertConfig, LlamaConfig, Mistral3Config, MistralConfig, PixtralVisionConfig,
-                              Qwen2Config)
+    from transformers import BertConfig, LlamaConfig, Mistral3Config, MistralConfig, PixtralVisionConfig, Qwen2Config
 
     decoder = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
                "num_key_value_heads": 2, "vocab_size": 128, "max_position_embeddings": 64}

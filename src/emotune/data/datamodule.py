@@ -32,7 +32,6 @@ class EmotionDataModule(L.LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int = 512,
         num_workers: int = 0,
-        seed: int = 0,
     ) -> None:
         super().__init__()
         self.source = source
@@ -40,7 +39,6 @@ class EmotionDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
-        self.seed = seed
         self._splits: dict[str, LabeledTexts] = {}
         self._train: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -97,7 +95,7 @@ class EmotionDataModule(L.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            sampler=EpochSeededSampler(len(dataset), self.seed) if shuffle else None,
+            shuffle=shuffle,
             collate_fn=self.collate_fn,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
@@ -116,21 +114,3 @@ class EmotionDataModule(L.LightningDataModule):
     def loader(self, name: str) -> DataLoader:
         """An unshuffled loader for any split, for evaluation outside `trainer.fit`."""
         return self._loader(name, shuffle=False)
-
-
-class EpochSeededSampler(torch.utils.data.Sampler[int]):
-    """Shuffles from (seed, epoch) alone, so a run resumed at epoch e sees the order an uninterrupted one did.
-    Lightning calls `set_epoch` before each training epoch."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=generator).tolist())
-
-    def __len__(self) -> int:
-        return self.n
