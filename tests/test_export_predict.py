@@ -72,8 +72,10 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     assert [r["text"] for r in rows] == TEXTS
     got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in rows])
     assert torch.allclose(got, expected, atol=1e-6)
-    for row in rows:
-        assert row["labels"] == [n for n, p in row["probabilities"].items() if p >= 0.5]
+    tuned = json.loads((lora_run / "thresholds.json").read_text())["per_label"]
+    assert tuned and set(tuned) == set(model.label_names)
+    for row in rows:  # predict applies the per-label thresholds tuned after training
+        assert row["labels"] == [n for n, p in row["probabilities"].items() if p >= tuned[n]]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

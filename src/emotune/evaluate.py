@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -33,6 +35,22 @@ def load_run(run_dir: Path, checkpoint: str = "best") -> tuple[DictConfig, Emoti
     return cfg, model.eval()
 
 
+def with_thresholds(run_dir: Path, split: str, probs: torch.Tensor, labels: torch.Tensor, names: list[str],
+                    fixed: float) -> dict:
+    """The run's tuned per-label thresholds when it has them (the headline), and the fixed one beside them."""
+    at_fixed = per_label_report(probs, labels, names, fixed)
+    path = run_dir / "thresholds.json"
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    if not record.get("per_label"):
+        return at_fixed
+    if record.get("tuned_on") == split:
+        log.warning("Thresholds were tuned on %s itself: these %s scores are optimistic", split, split)
+    tuned = per_label_report(probs, labels, names, np.array([record["per_label"][n] for n in names]))
+    summary = {k: at_fixed[k] for k in ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")}
+    return {**tuned, "thresholds_tuned_on": record.get("tuned_on"), "at_fixed_threshold": {"threshold": fixed,
+                                                                                           **summary}}
+
+
 def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides: dict | None = None) -> dict:
     """Writes run_dir/eval_<split>/{metrics.json, per_class.csv, report.md} and returns the report."""
     cfg, model = load_run(run_dir, checkpoint)
@@ -50,7 +68,7 @@ def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides
     )
     probs = torch.cat(trainer.predict(model, datamodule.loader(split)))
     labels = torch.from_numpy(datamodule.split(split).labels)
-    report = per_label_report(probs, labels, model.label_names, cfg.model.threshold)
+    report = with_thresholds(run_dir, split, probs, labels, model.label_names, cfg.model.threshold)
     title = f"{run_dir.name} on {split} ({checkpoint} checkpoint)"
     print_table(report, title)
     write_report(report, run_dir / f"eval_{split}", title)

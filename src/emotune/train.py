@@ -6,14 +6,13 @@ import logging
 from pathlib import Path
 
 import lightning as L
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import write_text
 from emotune.callbacks import RunSummary
 from emotune.data import build_datamodule
-from emotune.export import export_run
+from emotune.finalize import finalize_run
 from emotune.model import build_classifier
 from emotune.sampling.label_counts import write_label_counts
 
@@ -44,10 +43,7 @@ def train(cfg: DictConfig) -> dict:
     summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
     if summary["best"] is None:
         raise RuntimeError(f"no validation ran, so {run_dir} has no best checkpoint: check trainer.limit_val_batches")
-    best = trainer.checkpoint_callback.best_model_path
-    model.load_trainable(torch.load(best, map_location="cpu", weights_only=True)["state_dict"], best)
-    export_run(model, run_dir, datamodule.train_label_stats(), embedding_dim,
-               {"default": cfg.model.threshold, "per_label": None})
+    finalize_run(trainer, model, datamodule, cfg, run_dir, embedding_dim)
     log.info("Best %s = %.4f at epoch %s", summary["monitor"], summary["best"]["metrics"][summary["monitor"]],
              summary["best"]["epoch"])
     return summary

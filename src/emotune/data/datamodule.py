@@ -32,6 +32,8 @@ class EmotionDataModule(L.LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int = 512,
         num_workers: int = 0,
+        tune_fraction: float = 0.0,
+        tune_seed: int = 0,
     ) -> None:
         super().__init__()
         self.source = source
@@ -39,6 +41,7 @@ class EmotionDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
+        self.tune_fraction, self.tune_seed = tune_fraction, tune_seed
         self._splits: dict[str, LabeledTexts] = {}
         self._train: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -47,8 +50,17 @@ class EmotionDataModule(L.LightningDataModule):
         return list(self.source.label_names)
 
     def split(self, name: str) -> LabeledTexts:
+        """With `tune_fraction` > 0, a `tune` split is carved from train first (seeded), for choosing decision
+        thresholds on rows that are neither trained on nor reported."""
         if name not in self._splits:
-            self._splits[name] = self.source.load(name)
+            if self.tune_fraction > 0 and name in ("train", "tune"):
+                full = self.source.load("train")
+                order = np.random.default_rng(self.tune_seed).permutation(len(full))
+                n_tune = round(self.tune_fraction * len(full))
+                self._splits["tune"] = full.subset(np.sort(order[:n_tune]))
+                self._splits["train"] = full.subset(np.sort(order[n_tune:]))
+            else:
+                self._splits[name] = self.source.load(name)
         return self._splits[name]
 
     def features(self, name: str) -> np.ndarray:

@@ -23,7 +23,7 @@ def rows(report: dict) -> list[tuple[str, float, float, float, int]]:
 
 
 def print_table(report: dict, title: str, console: Console | None = None) -> None:
-    table = Table(title=title)
+    table = Table(title=title, caption=threshold_line(report))
     table.add_column("label")
     for column in COLUMNS:
         table.add_column(column if column != "support" else "N", justify="right")
@@ -33,10 +33,21 @@ def print_table(report: dict, title: str, console: Console | None = None) -> Non
     (console or Console()).print(table)
 
 
+def threshold_line(report: dict) -> str:
+    if report.get("thresholds_tuned_on"):
+        return f"Thresholds: per label, tuned on {report['thresholds_tuned_on']}."
+    return f"Threshold: {report['thresholds'][0]}."
+
+
 def markdown(report: dict, title: str) -> str:
-    lines = [f"# {title}", "", f"Rows: {report['n_rows']}. Threshold: {report['threshold']}.", "",
+    lines = [f"# {title}", "", f"Rows: {report['n_rows']}. {threshold_line(report)}", "",
              f"**macro-F1 {report['macro_f1']:.4f}**, micro-F1 {report['micro_f1']:.4f}, "
-             f"exact match {report['exact_match']:.4f}.", "",
+             f"exact match {report['exact_match']:.4f}.", ""]
+    if "at_fixed_threshold" in report:
+        fixed = report["at_fixed_threshold"]
+        lines += [f"At the fixed threshold {fixed['threshold']}: macro-F1 {fixed['macro_f1']:.4f}, "
+                  f"micro-F1 {fixed['micro_f1']:.4f}.", ""]
+    lines += [
              "| label | precision | recall | F1 | N |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |" for name, p, r, f, n in rows(report)]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,38 @@
+"""After fitting: reload the best checkpoint, tune per-label thresholds on a held-out split, export the run."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
+
+from emotune.data.datamodule import EmotionDataModule
+from emotune.export import export_run
+from emotune.model.module import EmotionClassifier
+from emotune.thresholds import thresholds_record, tune_thresholds
+
+log = logging.getLogger(__name__)
+
+
+def predict_probabilities(trainer: L.Trainer, model: EmotionClassifier, loader: DataLoader) -> np.ndarray:
+    return torch.cat(trainer.predict(model, loader)).float().numpy()
+
+
+def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: EmotionDataModule, cfg: DictConfig,
+                 run_dir: Path, embedding_dim: int | None) -> None:
+    best = trainer.checkpoint_callback.best_model_path
+    model.load_trainable(torch.load(best, map_location="cpu", weights_only=True)["state_dict"], best)
+    split = cfg.thresholds.tune_on
+    tuned = None
+    if split:
+        probs = predict_probabilities(trainer, model, datamodule.loader(split))
+        tuned = tune_thresholds(probs, datamodule.split(split).labels)
+        log.info("Per-label thresholds tuned on %s: %s", split,
+                 ", ".join(f"{n} {t:.2f}" for n, t in zip(datamodule.label_names, tuned)))
+    thresholds = thresholds_record(datamodule.label_names, cfg.model.threshold, tuned, split)
+    export_run(model, run_dir, datamodule.train_label_stats(), embedding_dim, thresholds)
