@@ -14,7 +14,7 @@ from peft import PeftModel
 from safetensors.torch import load_file
 from transformers import AutoModel
 
-from emotune.evaluate import load_run
+from emotune.evaluate import evaluate, load_run
 from emotune.train import train
 
 TEXTS = [text for text, _ in keyword_rows(30, seed=7)]
@@ -130,3 +130,6 @@ def test_text_mode_run_exports_its_tokenizer_and_predicts(tmp_path, small_table_
     result = emotune("predict", "--run-dir", str(run_dir), "--input", "-", "--output", "-", stdin="tears\n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert set(json.loads(result.stdout)["probabilities"]) == {"anger", "joy", "sadness"}
+    report = evaluate(run_dir, "test")
+    assert report["n_rows"] == 40 and report["thresholds_tuned_on"] == "val"
+    assert (run_dir / "eval_test" / "per_class.csv").is_file()

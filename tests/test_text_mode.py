@@ -63,6 +63,24 @@ def test_text_mode_learns_the_keyword_task(tmp_path, small_table_overrides, tiny
     assert summary["best"]["metrics"]["val/macro_f1"] > 0.5
 
 
+def test_setting_model_input_alone_is_refused(tmp_path, small_table_overrides, tiny_family):
+    cfg = compose_train(tmp_path, small_table_overrides + [f"backbone.name_or_path={tiny_family('bert')}",
+                                                           "quant=none", "lora=none", "model.input=text"])
+    with pytest.raises(ValueError, match="switch the input with the config group, model=embedding or model=text"):
+        build_classifier(cfg, build_datamodule(cfg).train_label_stats(), 16)
+
+
+def test_gradient_checkpointing_option(tmp_path, small_table_overrides, tiny_family):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert"), lora="none") + [
+        "backbone.gradient_checkpointing=true"])
+    datamodule = build_datamodule(cfg)
+    model = build_classifier(cfg, datamodule.train_label_stats())
+    assert model.net.backbone.is_gradient_checkpointing
+    inputs, labels = next(iter(datamodule.train_dataloader()))
+    model.loss_fn(model(inputs), labels).backward()
+    assert model.net.backbone.embeddings.word_embeddings.weight.grad is not None
+
+
 def test_ismote_with_text_input_is_refused(tmp_path, small_table_overrides, tiny_family):
     cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert")) + ["sampling=ismote"])
     with pytest.raises(Exception, match="ISMOTE interpolates sentence embeddings, and model=text has none"):
