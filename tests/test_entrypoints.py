@@ -60,7 +60,10 @@ def test_evaluate_writes_the_per_emotion_report(trained_run: Path, split: str) -
     assert {"macro_f1", "micro_f1"} <= set(metrics)
     csv_lines = (out / "per_class.csv").read_text().splitlines()
     assert csv_lines[0] == "label,precision,recall,f1,support" and len(csv_lines) == 1 + 28 + 2
-    assert "| macro |" in (out / "report.md").read_text()
+    report_md = (out / "report.md").read_text()
+    assert "| macro |" in report_md
+    for png in ("per_label_f1.png", "pr_curves.png", "cooccurrence.png"):
+        assert (out / png).read_bytes().startswith(b"\x89PNG") and f"]({png})" in report_md
     assert "macro" in result.stdout and "joy" in result.stdout
     assert metrics["thresholds_tuned_on"] == "val" and "tuned on val" in (out / "report.md").read_text()
     if split == "val":  # at 0.5 the report agrees with training's own val metric; tuned on val it can only gain

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from emotune.data import build_datamodule
 from emotune.data.label_stats import LabelStats
 from emotune.evaluation import per_label_report, print_table, write_report
+from emotune.evaluation.plots import write_plots
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
 
@@ -72,4 +73,5 @@ def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides
     title = f"{run_dir.name} on {split} ({checkpoint} checkpoint)"
     print_table(report, title)
     write_report(report, run_dir / f"eval_{split}", title)
+    write_plots(report, probs, labels, model.label_names, run_dir / f"eval_{split}")
     return report

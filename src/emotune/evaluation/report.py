@@ -10,12 +10,15 @@ from rich.console import Console
 from rich.table import Table
 
 from emotune.atomic import write_json, write_text
+from emotune.evaluation.plots import PLOTS
 
 COLUMNS = ("precision", "recall", "f1", "support")
 
 
 def rows(report: dict) -> list[tuple[str, float, float, float, int]]:
-    body = [(name, *(v[c] for c in COLUMNS)) for name, v in report["per_label"].items()]
+    """Labels sorted by F1 (best first), then the macro and micro rows."""
+    body = sorted(((name, *(v[c] for c in COLUMNS)) for name, v in report["per_label"].items()),
+                  key=lambda row: -row[3])
     total = sum(v["support"] for v in report["per_label"].values())
     for average in ("macro", "micro"):
         body.append((average, *(report[f"{average}_{c}"] for c in COLUMNS[:3]), total))
@@ -50,6 +53,7 @@ def markdown(report: dict, title: str) -> str:
     lines += [
              "| label | precision | recall | F1 | N |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |" for name, p, r, f, n in rows(report)]
+    lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,81 @@
+"""PNG views of an evaluation: per-label F1, a precision-recall curve per label, and label co-occurrence."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torchmetrics.functional.classification import multilabel_precision_recall_curve  # noqa: E402
+
+from emotune.atomic import atomic_write  # noqa: E402
+
+
+def save(fig: plt.Figure, path: Path) -> None:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+
+
+def per_label_f1(report: dict, path: Path) -> None:
+    items = sorted(report["per_label"].items(), key=lambda kv: kv[1]["f1"])
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(items) + 1.2))
+    ax.barh([name for name, _ in items], [v["f1"] for _, v in items], color="tab:blue")
+    for i, (_, v) in enumerate(items):
+        ax.text(v["f1"] + 0.01, i, f"{v['f1']:.2f} (N={v['support']})", va="center", fontsize=7)
+    ax.axvline(report["macro_f1"], color="tab:red", linestyle="--", label=f"macro-F1 {report['macro_f1']:.3f}")
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("F1")
+    ax.legend(loc="lower right")
+    save(fig, path)
+
+
+def pr_curves(probs: torch.Tensor, labels: torch.Tensor, names: list[str], path: Path) -> None:
+    precision, recall, _ = multilabel_precision_recall_curve(probs, labels.int(), len(names), thresholds=101)
+    cols = 7
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.0 * rows), sharex=True, sharey=True)
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        if i >= len(names):
+            ax.axis("off")
+            continue
+        ax.plot(recall[i].numpy(), precision[i].numpy(), linewidth=1.2)
+        ax.set_title(names[i], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+    fig.supxlabel("recall")
+    fig.supylabel("precision")
+    save(fig, path)
+
+
+def cooccurrence(predicted: np.ndarray, labels: np.ndarray, names: list[str], path: Path) -> None:
+    """Row i: of the rows that truly carry label i, the share predicted as each label j (multi-label confusion)."""
+    truth = labels.astype(np.float64)
+    shares = (truth.T @ predicted.astype(np.float64)) / np.maximum(truth.sum(axis=0), 1)[:, None]
+    fig, ax = plt.subplots(figsize=(0.32 * len(names) + 2, 0.32 * len(names) + 1.5))
+    image = ax.imshow(shares, cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, fraction=0.04, label="share of the true label's rows")
+    save(fig, path)
+
+
+PLOTS = {"per_label_f1.png": "Per-label F1", "pr_curves.png": "Precision-recall per label",
+         "cooccurrence.png": "True vs predicted labels"}
+
+
+def write_plots(report: dict, probs: torch.Tensor, labels: torch.Tensor, names: list[str], out_dir: Path) -> None:
+    thresholds = torch.as_tensor(report["thresholds"], dtype=probs.dtype)
+    per_label_f1(report, out_dir / "per_label_f1.png")
+    pr_curves(probs, labels, names, out_dir / "pr_curves.png")
+    cooccurrence((probs >= thresholds).numpy(), labels.numpy(), names, out_dir / "cooccurrence.png")
