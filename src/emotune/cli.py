@@ -1,9 +1,10 @@
-"""The `emotune` command: `emotune predict --run-dir DIR --input FILE --output FILE`."""
+"""The `emotune` command: predict with a run, report a sweep, compare two runs."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from emotune.prediction_io import read_texts, write_predictions
 
@@ -18,6 +19,18 @@ def predict(args: argparse.Namespace) -> None:
     write_predictions(args.output, lines, texts, probs, predictor.label_names, thresholds)
 
 
+def report(args: argparse.Namespace) -> None:
+    from emotune.reporting.sweep_report import write_sweep_report
+
+    print(write_sweep_report(Path(args.multirun_dir)), end="")
+
+
+def compare(args: argparse.Namespace) -> None:
+    from emotune.reporting.compare import compare as compare_runs
+
+    print(compare_runs(Path(args.run_a), Path(args.run_b), args.split), end="")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="emotune", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -29,6 +42,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threshold", type=float, default=None, help="one threshold for every label instead of the run's")
     p.set_defaults(run=predict)
+    r = commands.add_parser("report", help="the ablation table and plot of a Hydra multirun dir")
+    r.add_argument("multirun_dir")
+    r.set_defaults(run=report)
+    c = commands.add_parser("compare", help="two runs' per-label F1 side by side")
+    c.add_argument("run_a")
+    c.add_argument("run_b")
+    c.add_argument("--split", default="val", help="uses DIR/eval_<split>/metrics.json when present")
+    c.set_defaults(run=compare)
     return root
 
 

@@ -9,11 +9,12 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from emotune.atomic import write_text
+from emotune.atomic import write_json, write_text
 from emotune.callbacks import RunSummary
 from emotune.data import build_datamodule
 from emotune.finalize import finalize_run
 from emotune.model import build_classifier
+from emotune.run_logging import log_config, log_results
 from emotune.sampling.label_counts import write_label_counts
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     datamodule.save_state(run_dir)
     write_label_counts(datamodule.label_names, datamodule.train_counts(), run_dir)
+    write_json(run_dir / "run.json", {"data_hash": datamodule.data_hash(), "seed": cfg.seed})
     embedding_dim = getattr(datamodule, "embedding_dim", None)
     model = build_classifier(cfg, datamodule.train_label_stats(), embedding_dim)
 
@@ -37,13 +39,13 @@ def train(cfg: DictConfig) -> dict:
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False
     )
-    for logger in trainer.loggers:
-        logger.log_hyperparams({"train_label_counts": datamodule.train_counts()})
+    log_config(trainer.loggers, cfg, datamodule.train_counts())
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
     if summary["best"] is None:
         raise RuntimeError(f"no validation ran, so {run_dir} has no best checkpoint: check trainer.limit_val_batches")
     finalize_run(trainer, model, datamodule, cfg, run_dir, embedding_dim)
+    log_results(trainer.loggers, run_dir, summary, datamodule.label_names)
     log.info("Best %s = %.4f at epoch %s", summary["monitor"], summary["best"]["metrics"][summary["monitor"]],
              summary["best"]["epoch"])
     return summary

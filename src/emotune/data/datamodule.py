@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -90,6 +91,10 @@ class EmotionDataModule(L.LightningDataModule):
         before = self.split("train").labels.sum(axis=0).astype(int).tolist()
         after = self.train_arrays()[1].sum(axis=0).astype(int).tolist()
         return {"before": before, "after": after}
+
+    def data_hash(self) -> str:
+        """The train and val splits before resampling: runs compared in one table should share it."""
+        return hashlib.sha256("".join(self.split(s).content_hash() for s in ("train", "val")).encode()).hexdigest()
 
     def train_label_stats(self) -> LabelStats:
         return LabelStats.of(self.label_names, self.train_arrays()[1])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+
+from emotune.hashing import texts_hash
 
 
 @dataclass
@@ -28,6 +31,12 @@ class LabeledTexts:
 
     def subset(self, rows: np.ndarray) -> LabeledTexts:
         return LabeledTexts([self.texts[i] for i in rows], self.labels[rows], self.origin)
+
+    def content_hash(self) -> str:
+        """Identifies the exact texts and labels, so runs can tell whether they saw the same data."""
+        h = hashlib.sha256(texts_hash(self.texts).encode())
+        h.update(np.ascontiguousarray(self.labels).tobytes())
+        return h.hexdigest()
 
 
 def multi_hot(label_ids: list[list[int]], n_labels: int) -> np.ndarray:

@@ -1,0 +1,65 @@
+"""`emotune report MULTIRUN_DIR`: the ablation table (one row per run) and a bar plot of val macro-F1."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from emotune.atomic import atomic_write, write_text  # noqa: E402
+from emotune.reporting.runs import Run, comparability_warnings  # noqa: E402
+
+
+def collect(multirun_dir: Path) -> list[Run]:
+    runs = [Run.read(p.parent) for p in sorted(multirun_dir.glob("*/metrics.json"), key=lambda p: p.parent.name)]
+    if not runs:
+        raise FileNotFoundError(f"{multirun_dir}: no run dirs with metrics.json below it")
+    return runs
+
+
+def varying(runs: list[Run]) -> tuple[list[list[str]], list[str]]:
+    """Each run's own overrides, and the ones every run shares (shown once, above the table)."""
+    shared = [o for o in runs[0].overrides if all(o in run.overrides for run in runs)]
+    return [[o for o in run.overrides if o not in shared] for run in runs], shared
+
+
+def markdown(runs: list[Run], warnings: list[str]) -> str:
+    own, shared = varying(runs)
+    names = runs[0].label_names()
+    preferred = [n for n in runs[0].preferred if n in names] or names
+    header = ["run", "overrides", "val macro-F1", "val micro-F1", *preferred]
+    lines = [f"Shared overrides: `{' '.join(shared) or '-'}`", ""]
+    lines += [f"> warning: {w}" for w in warnings] + ([""] if warnings else [])
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
+    for run, overrides in zip(runs, own):
+        cells = [run.path.name, f"`{' '.join(overrides) or '-'}`", f"{run.best['val/macro_f1']:.4f}",
+                 f"{run.best['val/micro_f1']:.4f}", *(f"{run.best.get(f'val/f1/{n}', float('nan')):.3f}"
+                                                      for n in preferred)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def bar_plot(runs: list[Run], path: Path) -> None:
+    own, _ = varying(runs)
+    labels = [" ".join(o) or run.path.name for run, o in zip(runs, own)]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(runs) + 1.2))
+    ax.barh(labels, [run.best["val/macro_f1"] for run in runs], color="tab:blue")
+    ax.set_xlabel("best val macro-F1")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+
+
+def write_sweep_report(multirun_dir: Path) -> str:
+    runs = collect(multirun_dir)
+    text = markdown(runs, comparability_warnings(runs))
+    write_text(multirun_dir / "report.md", text + "\n![val macro-F1 per run](report.png)\n")
+    bar_plot(runs, multirun_dir / "report.png")
+    return text
