@@ -24,3 +24,4 @@ def log_results(loggers: list[Logger], run_dir: Path, summary: dict, label_names
         if isinstance(logger, WandbLogger):
             logger.log_table("val/per_label", columns=["label", *PER_LABEL], data=rows)
             logger.log_image("train/label_counts", [str(run_dir / "label_counts.png")])
+            logger.experiment.finish()  # closes the run, so the next run of a multirun starts its own

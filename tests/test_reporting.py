@@ -1,0 +1,86 @@
+"""`emotune report` on a fixture multirun dir and `emotune compare` on two run dirs, plus W&B offline."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import compose_train, goemotions_rows, write_goemotions
+
+from emotune.cli import main
+from emotune.train import train
+
+LABELS = ["anger", "joy", "sadness"]
+
+
+def fake_run(path: Path, overrides: list[str], macro: float, per_label: list[float], data_hash: str = "h1",
+             seed: int = 42) -> Path:
+    """A run dir as training leaves it, with chosen numbers."""
+    (path / ".hydra").mkdir(parents=True)
+    best = {"val/macro_f1": macro, "val/micro_f1": macro + 0.1,
+            **{f"val/f1/{n}": f for n, f in zip(LABELS, per_label)}}
+    (path / "metrics.json").write_text(json.dumps({"monitor": "val/macro_f1", "best": {"epoch": 1, "metrics": best},
+                                                   "final": {"epoch": 1, "metrics": best}}))
+    (path / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    (path / "run.json").write_text(json.dumps({"data_hash": data_hash, "seed": seed}))
+    (path / "config.yaml").write_text(yaml.safe_dump({"preferred_labels": ["joy", "anger"]}))
+    return path
+
+
+@pytest.fixture
+def multirun(tmp_path: Path) -> Path:
+    root = tmp_path / "multirun"
+    fake_run(root / "0", ["experiment=quickstart", "sampling=none", "loss=bce"], 0.30, [0.2, 0.5, 0.2])
+    fake_run(root / "1", ["experiment=quickstart", "sampling=ismote", "loss=bce"], 0.28, [0.25, 0.4, 0.2])
+    fake_run(root / "2", ["experiment=quickstart", "sampling=ismote", "loss=focal"], 0.26, [0.1, 0.5, 0.18])
+    (root / "multirun.yaml").write_text("{}")
+    return root
+
+
+def test_report_renders_the_ablation_table_and_plot(multirun, capsys):
+    main(["report", str(multirun)])
+    out = capsys.readouterr().out
+    assert "Shared overrides: `experiment=quickstart`" in out
+    assert "| run | overrides | val macro-F1 | val micro-F1 | joy | anger |" in out
+    assert "| 1 | `sampling=ismote loss=bce` | 0.2800 | 0.3800 | 0.400 | 0.250 |" in out
+    assert "warning" not in out
+    assert (multirun / "report.png").read_bytes().startswith(b"\x89PNG")
+    assert "![val macro-F1 per run](report.png)" in (multirun / "report.md").read_text()
+
+
+def test_report_warns_when_runs_are_not_comparable(multirun, capsys):
+    fake_run(multirun / "3", ["experiment=quickstart", "sampling=none", "loss=focal"], 0.2, [0.1] * 3,
+             data_hash="other", seed=7)
+    main(["report", str(multirun)])
+    out = capsys.readouterr().out
+    assert "warning: runs saw different data" in out and "different seeds [7, 42]" in out
+
+
+def test_compare_puts_two_runs_side_by_side(multirun, capsys):
+    main(["compare", str(multirun / "0"), str(multirun / "1")])
+    out = capsys.readouterr().out
+    assert "| joy | 0.500 | 0.400 | -0.100 |" in out and "| anger | 0.200 | 0.250 | +0.050 |" in out
+    assert out.index("| joy |") < out.index("| anger |")  # sorted by change, worst first
+    assert "| macro | 0.300 | 0.280 | -0.020 |" in out
+
+
+def test_compare_of_a_missing_evaluation_says_what_to_run(multirun, capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", str(multirun / "0"), str(multirun / "1"), "--split", "test"])
+    assert "evaluate.py run_dir=" in capsys.readouterr().err
+
+
+def test_wandb_offline_run_holds_the_metrics(tmp_path):
+    data = write_goemotions(tmp_path / "ge", {"train.tsv": goemotions_rows(120), "dev.tsv": goemotions_rows(40, 1)})
+    cfg = compose_train(tmp_path, ["experiment=quickstart", f"data.data_dir={data}", "data.verify_checksums=false",
+                                   "encoder.dim=8", "encoder.min_df=1", "trainer.max_epochs=2", "logger=wandb",
+                                   "logger.wandb.mode=offline"])
+    summary = train(cfg)
+    runs = list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and summary["best"] is not None
+    # the run's record log (protobuf records, key names stored as UTF-8) holds metrics, config and tables
+    records = next(runs[0].glob("run-*.wandb")).read_bytes()
+    for key in (b"val/macro_f1", b"val/f1/joy", b"train/loss_epoch", b"val/per_label", b"train/label_counts",
+                b"alpha_preferred"):
+        assert key in records, key
+    assert not list(runs[0].rglob("*.ckpt"))  # checkpoints are never uploaded
