@@ -6,10 +6,8 @@ import logging
 from pathlib import Path
 
 import lightning as L
-import numpy as np
 import torch
 from omegaconf import DictConfig
-from torch.utils.data import DataLoader
 
 from emotune.data.datamodule import EmotionDataModule
 from emotune.export import export_run
@@ -19,10 +17,6 @@ from emotune.thresholds import thresholds_record, tune_thresholds
 log = logging.getLogger(__name__)
 
 
-def predict_probabilities(trainer: L.Trainer, model: EmotionClassifier, loader: DataLoader) -> np.ndarray:
-    return torch.cat(trainer.predict(model, loader)).float().numpy()
-
-
 def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: EmotionDataModule, cfg: DictConfig,
                  run_dir: Path, embedding_dim: int | None) -> None:
     best = trainer.checkpoint_callback.best_model_path
@@ -30,7 +24,7 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
     split = cfg.thresholds.tune_on
     tuned = None
     if split:
-        probs = predict_probabilities(trainer, model, datamodule.loader(split))
+        probs = torch.cat(trainer.predict(model, datamodule.loader(split))).float().numpy()
         tuned = tune_thresholds(probs, datamodule.split(split).labels)
         log.info("Per-label thresholds tuned on %s: %s", split,
                  ", ".join(f"{n} {t:.2f}" for n, t in zip(datamodule.label_names, tuned)))
