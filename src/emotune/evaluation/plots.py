@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
+from torchmetrics.functional.classification import multilabel_precision_recall_curve
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torchmetrics.functional.classification import multilabel_precision_recall_curve  # noqa: E402
-
-from emotune.atomic import atomic_write  # noqa: E402
-
-
-def save(fig: plt.Figure, path: Path) -> None:
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+from emotune.plotting import plt, save_png
 
 
 def per_label_f1(report: dict, path: Path) -> None:
@@ -35,7 +22,7 @@ def per_label_f1(report: dict, path: Path) -> None:
     ax.set_xlim(0, 1.15)
     ax.set_xlabel("F1")
     ax.legend(loc="lower right")
-    save(fig, path)
+    save_png(fig, path)
 
 
 def pr_curves(probs: torch.Tensor, labels: torch.Tensor, names: list[str], path: Path) -> None:
@@ -53,7 +40,7 @@ def pr_curves(probs: torch.Tensor, labels: torch.Tensor, names: list[str], path:
         ax.set_ylim(0, 1.02)
     fig.supxlabel("recall")
     fig.supylabel("precision")
-    save(fig, path)
+    save_png(fig, path)
 
 
 def cooccurrence(predicted: np.ndarray, labels: np.ndarray, names: list[str], path: Path) -> None:
@@ -67,7 +54,7 @@ def cooccurrence(predicted: np.ndarray, labels: np.ndarray, names: list[str], pa
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.colorbar(image, ax=ax, fraction=0.04, label="share of the true label's rows")
-    save(fig, path)
+    save_png(fig, path)
 
 
 PLOTS = {"per_label_f1.png": "Per-label F1", "pr_curves.png": "Precision-recall per label",

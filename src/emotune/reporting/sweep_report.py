@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from emotune.atomic import atomic_write, write_text  # noqa: E402
-from emotune.reporting.runs import Run, comparability_warnings  # noqa: E402
+from emotune.atomic import write_text
+from emotune.plotting import plt, save_png
+from emotune.reporting.runs import Run, comparability_warnings
 
 
 def collect(multirun_dir: Path) -> list[Run]:
-    runs = [Run.read(p.parent) for p in sorted(multirun_dir.glob("*/metrics.json"), key=lambda p: p.parent.name)]
+    def job_order(path: Path) -> tuple:  # Hydra numbers jobs 0, 1, ..., 10: sort numerically
+        name = path.parent.name
+        return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+    runs = [Run.read(p.parent) for p in sorted(multirun_dir.glob("*/metrics.json"), key=job_order)]
     if not runs:
         raise FileNotFoundError(f"{multirun_dir}: no run dirs with metrics.json below it")
     return runs
@@ -50,11 +49,7 @@ def bar_plot(runs: list[Run], path: Path) -> None:
     ax.barh(labels, [run.best["val/macro_f1"] for run in runs], color="tab:blue")
     ax.set_xlabel("best val macro-F1")
     ax.invert_yaxis()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+    save_png(fig, path)
 
 
 def write_sweep_report(multirun_dir: Path) -> str:

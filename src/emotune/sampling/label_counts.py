@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from emotune.atomic import atomic_write, write_text  # noqa: E402
+from emotune.atomic import write_text
+from emotune.plotting import plt, save_png
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +18,12 @@ def write_label_counts(names: list[str], counts: dict[str, list[int]], out_dir: 
     rows = list(zip(names, counts["before"], counts["after"]))
     lines = ["label,before,after"] + [f"{n},{b},{a}" for n, b, a in rows]
     write_text(out_dir / "label_counts.csv", "\n".join(lines) + "\n")
-    atomic_write(out_dir / "label_counts.png", lambda tmp: tmp.write_bytes(bar_chart(names, counts)))
+    bar_chart(names, counts, out_dir / "label_counts.png")
     log.info("Train positives per label, before -> after resampling: %s",
              ", ".join(f"{n} {b}->{a}" for n, b, a in rows))
 
 
-def bar_chart(names: list[str], counts: dict[str, list[int]]) -> bytes:
+def bar_chart(names: list[str], counts: dict[str, list[int]], path: Path) -> None:
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(names)), 4.5))
     ax.bar(x - 0.2, counts["before"], width=0.4, label="before")
@@ -37,8 +33,4 @@ def bar_chart(names: list[str], counts: dict[str, list[int]]) -> bytes:
     ax.set_ylabel("positives in train (log scale)")
     ax.set_title("Train label counts before and after resampling")
     ax.legend()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
+    save_png(fig, path)
