@@ -39,9 +39,10 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(data, tmp_pa
     process = subprocess.Popen(command(data, killed, tmp_path / "cache"), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 300
-    while not (killed / "metrics.json").exists() and time.time() < deadline and process.poll() is None:
+    last = killed / "checkpoints" / "last.ckpt"
+    while not last.exists() and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
-    time.sleep(0.5)  # into the second epoch
+    time.sleep(0.5)  # the first epoch's checkpoint is written; now well into the second epoch
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
