@@ -30,8 +30,7 @@ def read_texts(path: str, text_column: str = "text") -> tuple[list[int], list[st
         if not file.is_file():
             raise FileNotFoundError(f"{file}: input file not found")
         if file.suffix.lower() in (".csv", ".tsv", ".jsonl"):
-            decode(file.read_bytes(), str(file))
-            frame, first = read_table(file, text_column, text_column)
+            frame, first = read_table(file, text_column, text_column)  # names the file on a decode error
             texts = [str(t) for t in frame[text_column]]
             return list(range(first, first + len(texts))), texts
         content, origin = decode(file.read_bytes(), str(file)), str(file)

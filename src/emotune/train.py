@@ -30,7 +30,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     datamodule.save_state(run_dir)
-    write_label_counts(datamodule.label_names, datamodule.train_counts(), run_dir)
+    train_counts = datamodule.train_counts()
+    write_label_counts(datamodule.label_names, train_counts, run_dir)
     write_json(run_dir / "run.json", {"data_hash": datamodule.data_hash(), "seed": cfg.seed})
     embedding_dim = getattr(datamodule, "embedding_dim", None)
     model = build_classifier(cfg, datamodule.train_label_stats(), embedding_dim)
@@ -39,7 +40,7 @@ def train(cfg: DictConfig) -> dict:
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False
     )
-    log_config(trainer.loggers, cfg, datamodule.train_counts())
+    log_config(trainer.loggers, cfg, train_counts)
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
     if summary["best"] is None:

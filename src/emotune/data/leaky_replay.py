@@ -63,17 +63,17 @@ class LeakyReplayDataModule(EmbeddingDataModule):
         train, X_train = self._leaky["train"]
         self._train = (np.concatenate([X_train, X_all[len(real):]]), np.concatenate([train.labels, Y_all[len(real):]]))
 
-    def split(self, name: str) -> LabeledTexts:
+    def _partitions(self) -> dict[str, tuple[LabeledTexts, np.ndarray]]:
         if self._leaky is None:
             self._build()
-        return self._leaky[name][0]
+        return self._leaky
+
+    def split(self, name: str) -> LabeledTexts:
+        return self._partitions()[name][0]
 
     def embeddings(self, name: str) -> np.ndarray:
-        if self._leaky is None:
-            self._build()
-        return self._leaky[name][1]
+        return self._partitions()[name][1]
 
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._leaky is None:
-            self._build()
+        self._partitions()
         return self._train
