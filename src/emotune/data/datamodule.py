@@ -9,7 +9,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
@@ -107,12 +107,18 @@ class EmotionDataModule(L.LightningDataModule):
         X, Y = self.train_arrays() if name == "train" else (self.features(name), self.split(name).labels)
         return self.make_dataset(name, X, Y)
 
+    def train_sampler(self, dataset: Dataset) -> Sampler | None:
+        """None shuffles uniformly; a subclass may order rows, e.g. to batch texts of similar length."""
+        return None
+
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(name)
+        sampler = self.train_sampler(dataset) if shuffle else None
         return DataLoader(
             dataset,
             batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            shuffle=shuffle,
+            shuffle=shuffle and sampler is None,
+            sampler=sampler,
             collate_fn=self.collate_fn,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),

@@ -34,6 +34,7 @@ def build_classifier(cfg: DictConfig, labels: LabelStats, embedding_dim: int | N
         loss=instantiate(cfg.loss, labels=labels),
         label_names=labels.names,
         optimizer=instantiate(cfg.optimizer),
+        schedule=cfg.scheduler.name,
         warmup_ratio=cfg.scheduler.warmup_ratio,
         threshold=cfg.model.threshold,
         rebuild=rebuild,

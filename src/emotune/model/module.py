@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
-from transformers import get_cosine_schedule_with_warmup
+from transformers import get_scheduler
 
 from emotune.metrics import build_metrics, flatten
 
@@ -24,6 +24,7 @@ class EmotionClassifier(L.LightningModule):
         loss: nn.Module,
         label_names: list[str],
         optimizer: Callable[..., torch.optim.Optimizer],
+        schedule: str = "cosine",
         warmup_ratio: float = 0.05,
         threshold: float = 0.5,
         rebuild: dict[str, Any] | None = None,
@@ -32,7 +33,7 @@ class EmotionClassifier(L.LightningModule):
         self.net, self.loss_fn = net, loss
         self.label_names = list(label_names)
         self.optimizer_factory = optimizer
-        self.warmup_ratio = warmup_ratio
+        self.schedule, self.warmup_ratio = schedule, warmup_ratio
         self.rebuild = rebuild or {}
         self.strict_loading = False
         metrics = build_metrics(len(label_names), threshold)
@@ -88,7 +89,7 @@ class EmotionClassifier(L.LightningModule):
                   {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
         optimizer = self.optimizer_factory([g for g in groups if g["params"]])
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        scheduler = get_cosine_schedule_with_warmup(optimizer, int(self.warmup_ratio * total), total)
+        scheduler = get_scheduler(self.schedule, optimizer, int(self.warmup_ratio * total), total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def check_covers_trainable(self, keys: set[str], origin: str) -> None:
