@@ -28,7 +28,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests train.py evaluate.py
+	$(BIN)/ruff check src tests benchmarks train.py evaluate.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .cache

@@ -164,3 +164,32 @@ def tiny_backbone_overrides(tiny_mistral: Path) -> Callable[[str], list[str]]:
                 "trainer=cpu"]
 
     return overrides
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """The sha256 of every file under `folder`: equal snapshots show a failed command left it as it was."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+FAST_RUN = ["experiment=quickstart", "trainer.max_epochs=2", "encoder.dim=16", "encoder.min_df=1"]
+
+
+def goemotions_overrides(folder: Path) -> list[str]:
+    """Generated GoEmotions-format data: the official checksums cannot match it."""
+    return [f"data.data_dir={folder}", "data.verify_checksums=false"]
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete run dir trained on GoEmotions-format data; tests copy it before pointing anything at it."""
+    from emotune.train import train
+
+    tmp_path = tmp_path_factory.mktemp("finished")
+    data_dir = write_goemotions(tmp_path / "goemotions", {"train.tsv": goemotions_rows(200),
+                                                          "dev.tsv": goemotions_rows(60, seed=1),
+                                                          "test.tsv": goemotions_rows(60, seed=2)})
+    train(compose_train(tmp_path, [*FAST_RUN, *goemotions_overrides(data_dir)]))
+    return tmp_path / "run"

@@ -47,16 +47,6 @@ def test_cache_key_changes_with_encoder_and_text(tmp_path: Path) -> None:
     assert len(list((tmp_path / "embeddings").glob("*.npy"))) == 3
 
 
-def test_corrupt_cache_entry_is_rebuilt(tmp_path: Path) -> None:
-    cache = EmbeddingCache(tmp_path)
-    encoder = LsaEncoder(dim=8, min_df=1)
-    cache.fit(encoder, TEXTS)
-    good = cache.encode(encoder, TEXTS)
-    (entry,) = (tmp_path / "embeddings").glob("*.npy")
-    entry.write_bytes(entry.read_bytes()[:100])
-    np.testing.assert_array_equal(cache.encode(encoder, TEXTS), good)
-
-
 def test_non_finite_embeddings_are_refused(tmp_path: Path) -> None:
     class Broken:
         needs_fit = False

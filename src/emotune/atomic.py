@@ -26,6 +26,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def ensure_writable_dir(path: Path, what: str) -> Path:
+    """Fails before any work is done when its outputs could not be saved, naming the setting that chose `path`."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise OSError(f"{what}: {path} is not a writable directory ({error.strerror or error})") from error
+    return path
+
+
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 

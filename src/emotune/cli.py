@@ -6,12 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from emotune.atomic import ensure_writable_dir
 from emotune.prediction_io import read_texts, write_predictions
 
 
 def predict(args: argparse.Namespace) -> None:
     from emotune.predict import Predictor
 
+    if args.output != "-":
+        ensure_writable_dir(Path(args.output).parent, f"--output {args.output}")
     predictor = Predictor(args.run_dir)
     lines, texts = read_texts(args.input, args.text_column)
     probs = predictor.probabilities(texts, args.batch_size)
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except (FileNotFoundError, ValueError, UnicodeDecodeError) as err:
+    except (OSError, ValueError) as err:
         print(f"emotune {args.command}: {err}", file=sys.stderr)
         raise SystemExit(2) from err
 

@@ -6,15 +6,17 @@ import json
 import logging
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from emotune.atomic import ensure_writable_dir
+from emotune.checkpoint_io import read_checkpoint
 from emotune.data import build_datamodule
 from emotune.data.label_stats import LabelStats
 from emotune.evaluation import per_label_report, print_table, write_report
 from emotune.evaluation.plots import write_plots
+from emotune.finalize import prediction_trainer
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
 
@@ -26,7 +28,7 @@ def load_run(run_dir: Path, checkpoint: str = "best") -> tuple[DictConfig, Emoti
     path = run_dir / "checkpoints" / f"{checkpoint}.ckpt"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found; is {run_dir} a finished training run dir?")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = read_checkpoint(path)
     if REBUILD_KEY not in state:
         raise ValueError(f"{path}: not an emotune checkpoint (no '{REBUILD_KEY}' entry)")
     info = state[REBUILD_KEY]
@@ -55,23 +57,20 @@ def with_thresholds(run_dir: Path, split: str, probs: torch.Tensor, labels: torc
 def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides: dict | None = None) -> dict:
     """Writes run_dir/eval_<split>/{metrics.json, per_class.csv, report.md} and returns the report."""
     cfg, model = load_run(run_dir, checkpoint)
+    out_dir = ensure_writable_dir(run_dir / f"eval_{split}", "evaluation output")
     data_cfg = OmegaConf.merge(cfg.data, data_overrides or {})
     datamodule = build_datamodule(cfg, data_cfg)
-    datamodule.load_state(run_dir)
+    datamodule.load_state(run_dir, model.rebuild["embedding_dim"])
     if datamodule.label_names != model.label_names:
         raise ValueError(
             f"label set mismatch: the checkpoint has {model.label_names}, the {split} data has "
             f"{datamodule.label_names}"
         )
-    trainer = L.Trainer(
-        accelerator=cfg.trainer.accelerator, devices=1, precision=cfg.trainer.precision,
-        logger=False, enable_checkpointing=False, enable_progress_bar=False,
-    )
-    probs = torch.cat(trainer.predict(model, datamodule.loader(split)))
+    probs = torch.cat(prediction_trainer(cfg).predict(model, datamodule.loader(split)))
     labels = torch.from_numpy(datamodule.split(split).labels)
     report = with_thresholds(run_dir, split, probs, labels, model.label_names, cfg.model.threshold)
     title = f"{run_dir.name} on {split} ({checkpoint} checkpoint)"
     print_table(report, title)
-    write_report(report, run_dir / f"eval_{split}", title)
-    write_plots(report, probs, labels, model.label_names, run_dir / f"eval_{split}")
+    write_report(report, out_dir, title)
+    write_plots(report, probs, labels, model.label_names, out_dir)
     return report

@@ -32,7 +32,8 @@ class Predictor:
         self.labels = LabelStats(**json.loads((self.run_dir / "labels.json").read_text()))
         self.thresholds = json.loads((self.run_dir / "thresholds.json").read_text())
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        model = build_classifier(self.cfg, self.labels, manifest["embedding_dim"])
+        self.input_width = manifest["embedding_dim"]
+        model = build_classifier(self.cfg, self.labels, self.input_width)
         load_exported_weights(model, self.run_dir)
         self.model = model.to(self.device).eval()
 
@@ -51,7 +52,7 @@ class Predictor:
         if not texts:
             raise ValueError("nothing to score: the input holds no texts")
         datamodule = build_datamodule(self.cfg, source=TextsSource(texts, self.label_names))
-        datamodule.load_state(self.run_dir)
+        datamodule.load_state(self.run_dir, self.input_width)
         datamodule.eval_batch_size = batch_size
         batches = track(datamodule.loader("predict"), description="Scoring", disable=len(texts) < PROGRESS_FROM,
                         console=Console(stderr=True))

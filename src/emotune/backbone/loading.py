@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 
 import bitsandbytes as bnb
@@ -44,6 +45,14 @@ def text_only(name_or_path: str, trust_remote_code: bool) -> dict:
     return {"config": text_config, "key_mapping": TEXT_MODEL_KEYS}
 
 
+def quantized_device_map(quant: BitsAndBytesConfig | None) -> dict | None:
+    """nf4 weights are quantized where they load: straight onto this process's GPU (LOCAL_RANK under DDP),
+    never all onto rank 0's."""
+    if quant is None or not torch.cuda.is_available():
+        return None
+    return {"": int(os.environ.get("LOCAL_RANK", 0))}
+
+
 def load_backbone(
     name_or_path: str,
     quant: BitsAndBytesConfig | None = None,
@@ -60,6 +69,7 @@ def load_backbone(
         quantization_config=quant,
         dtype=getattr(torch, dtype),
         trust_remote_code=trust_remote_code,
+        device_map=quantized_device_map(quant),
         **text_only(name_or_path, trust_remote_code),
     )
     keep_4bit_trainable_on_cpu(model)

@@ -13,6 +13,17 @@ class DataFileError(ValueError):
     """A data file is missing, corrupt or malformed; the message names the file and what was expected."""
 
 
+def not_utf8(path: Path) -> DataFileError:
+    """Names the first line that is not UTF-8, which a decoder reading in chunks cannot."""
+    for line_no, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return DataFileError(f"{path}, row {line_no}: not UTF-8 (byte {err.start} of the row); re-encode "
+                                 "the file as UTF-8")
+    return DataFileError(f"{path}: not UTF-8; re-encode the file as UTF-8")
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -73,8 +73,9 @@ class EmotionDataModule(L.LightningDataModule):
     def save_state(self, run_dir: Path) -> None:
         """Writes what turns raw text into model input (a fitted encoder, a tokenizer) into the run dir."""
 
-    def load_state(self, run_dir: Path) -> None:
-        """Restores what `save_state` wrote, so evaluation encodes exactly as training did."""
+    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
+        """Restores what `save_state` wrote, so evaluation encodes exactly as training did. `input_width` is
+        the embedding width the trained model expects (None for token input)."""
 
     def train_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The train split's features and labels after resampling, computed once."""
@@ -95,6 +96,11 @@ class EmotionDataModule(L.LightningDataModule):
     def data_hash(self) -> str:
         """The train and val splits before resampling: runs compared in one table should share it."""
         return hashlib.sha256("".join(self.split(s).content_hash() for s in ("train", "val")).encode()).hexdigest()
+
+    def train_hash(self) -> str:
+        """The train set after resampling, features and labels: equal hashes mean identical training data."""
+        X, Y = self.train_arrays()
+        return hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(Y).tobytes()).hexdigest()
 
     def train_label_stats(self) -> LabelStats:
         return LabelStats.of(self.label_names, self.train_arrays()[1])

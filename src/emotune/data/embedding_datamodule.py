@@ -18,6 +18,7 @@ class EmbeddingDataModule(EmotionDataModule):
         self.encoder = encoder
         self.cache = EmbeddingCache(cache_dir)
         self._embeddings: dict[str, np.ndarray] = {}
+        self.expected_width: tuple[int, Path] | None = None
 
     def embeddings(self, name: str) -> np.ndarray:
         if name not in self._embeddings:
@@ -25,7 +26,13 @@ class EmbeddingDataModule(EmotionDataModule):
                 self.cache.fit(self.encoder, self.split("train").texts)
             data = self.split(name)
             what = f"{name} texts ({data.origin})"
-            self._embeddings[name] = self.cache.encode(self.encoder, data.texts, what=what)
+            embeddings = self.cache.encode(self.encoder, data.texts, what=what)
+            if self.expected_width and embeddings.shape[1] != self.expected_width[0]:
+                width, run_dir = self.expected_width
+                raise ValueError(f"{run_dir / 'encoder'} gives {embeddings.shape[1]}-wide embeddings of the {what}, "
+                                 f"but the model in {run_dir} was trained on {width}-wide ones: was encoder/ "
+                                 "replaced, or the encoder's model folder changed?")
+            self._embeddings[name] = embeddings
         return self._embeddings[name]
 
     def features(self, name: str) -> np.ndarray:
@@ -41,5 +48,6 @@ class EmbeddingDataModule(EmotionDataModule):
     def save_state(self, run_dir: Path) -> None:
         self.encoder.save_state(run_dir / "encoder")
 
-    def load_state(self, run_dir: Path) -> None:
+    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
         self.encoder.load_state(run_dir / "encoder")
+        self.expected_width = (input_width, run_dir) if input_width else None

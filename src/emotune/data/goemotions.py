@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotune.data.checksums import DataFileError, download_verified, verify
+from emotune.data.checksums import DataFileError, download_verified, not_utf8, verify
 from emotune.data.label_sets import label_set_matrix
 from emotune.data.labeled_texts import LabeledTexts, multi_hot
 
@@ -29,6 +29,13 @@ LABEL_SET_FILES = {"ekman": "ekman_mapping.json", "sentiment": "sentiment_dict.j
 
 def read_tsv(path: Path, n_labels: int) -> tuple[list[str], list[list[int]]]:
     """Rows are text, comma-separated ids, comment id; quoted texts are unquoted as csv would."""
+    try:
+        return parse_tsv(path, n_labels)
+    except UnicodeDecodeError as err:
+        raise not_utf8(path) from err
+
+
+def parse_tsv(path: Path, n_labels: int) -> tuple[list[str], list[list[int]]]:
     texts, ids = [], []
     with open(path, encoding="utf-8", newline="") as f:
         for line_no, row in enumerate(csv.reader(f, delimiter="\t"), start=1):

@@ -95,6 +95,6 @@ class TextDataModule(EmotionDataModule):
     def save_state(self, run_dir: Path) -> None:
         self.tokenizer.save_pretrained(run_dir / "tokenizer")
 
-    def load_state(self, run_dir: Path) -> None:
+    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
         self.tokenizer_source, self._tokenizer = run_dir / "tokenizer", None
         self._tokens.clear()

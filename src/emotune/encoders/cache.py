@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
 
 from emotune.atomic import atomic_write
 from emotune.hashing import digest, texts_hash
@@ -40,7 +41,7 @@ class EmbeddingCache:
                 encoder.load_state(folder)
                 log.info("Loaded fitted encoder from %s", folder)
                 return
-            except (OSError, ValueError, KeyError) as err:
+            except (OSError, ValueError, KeyError, SafetensorError) as err:
                 log.warning("Refitting encoder: cached state in %s is unreadable (%s)", folder, err)
         log.info("Fitting %s on %d training texts", encoder.identity()["encoder"], len(train_texts))
         encoder.fit(train_texts, fit_hash)

@@ -47,7 +47,8 @@ class EmotionClassifier(L.LightningModule):
     def training_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
         inputs, labels = batch
         loss = self.loss_fn(self(inputs), labels)
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True)
+        # Not on the progress bar: that would read the value back from the device on every step.
+        self.log("train/loss", loss, on_step=True, on_epoch=True)
         return loss
 
     def _eval_step(self, batch: tuple, stage: str) -> None:
@@ -92,19 +93,25 @@ class EmotionClassifier(L.LightningModule):
         scheduler = get_scheduler(self.schedule, optimizer, int(self.warmup_ratio * total), total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def check_covers_trainable(self, keys: set[str], origin: str) -> None:
-        expected = self.trainable_names()
-        missing, unexpected = expected - keys, keys - expected
+    def check_covers_trainable(self, state: dict[str, torch.Tensor], origin: str) -> None:
+        """Names and shapes must match the trainable parameters exactly: a changed encoder width or LoRA rank is
+        reported here, with its key, instead of as a size-mismatch traceback."""
+        expected = {name: p.shape for name, p in self.named_parameters() if p.requires_grad}
+        missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
         if missing or unexpected:
             raise ValueError(
                 f"{origin} does not match the model (was lora or the backbone changed?): missing "
                 f"{sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
             )
+        for name, shape in expected.items():
+            if state[name].shape != shape:
+                raise ValueError(f"{origin}: {name} has shape {list(state[name].shape)} but the model expects "
+                                 f"{list(shape)} (was the input width, e.g. encoder.dim, or lora.r changed?)")
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead; the
         RNG state comes back too, so dropout after a resume draws what it would have drawn."""
-        self.check_covers_trainable(set(checkpoint["state_dict"]), "the checkpoint being resumed")
+        self.check_covers_trainable(checkpoint["state_dict"], "the checkpoint being resumed")
         if "rng" in checkpoint:
             torch.set_rng_state(checkpoint["rng"]["cpu"])
             if torch.cuda.is_available() and "cuda" in checkpoint["rng"]:
@@ -120,5 +127,5 @@ class EmotionClassifier(L.LightningModule):
 
     def load_trainable(self, state_dict: dict[str, torch.Tensor], origin: str) -> None:
         """Loads a trainable-only state dict, insisting it covers exactly the trainable parameters."""
-        self.check_covers_trainable(set(state_dict), origin)
+        self.check_covers_trainable(state_dict, origin)
         self.load_state_dict(state_dict, strict=False)

@@ -1,0 +1,52 @@
+"""Checkpoints are written whole or not at all, and read without unpickling code."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from emotune.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from emotune.model.module import EmotionClassifier
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """`weights_only=True`: a checkpoint from someone else can hold tensors and plain data, never code to run."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(f"{path}: refused, it holds more than weights and plain data (loaded with "
+                         f"weights_only=True): {str(error).splitlines()[0]}") from error
+    except (RuntimeError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable checkpoint (truncated or corrupt?): {error}") from error
+
+
+def check_resume(model: EmotionClassifier, checkpoint_dir: str | Path, ckpt_path: str | None) -> None:
+    """Run before anything is written, so resuming from a checkpoint that does not fit the configured model
+    (another encoder width, LoRA rank or backbone) fails with the run dir as it was."""
+    if not ckpt_path:
+        return
+    path = Path(checkpoint_dir) / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if ckpt_path == "last" and not path.is_file():
+        return  # Lightning starts from scratch, and says so
+    model.check_covers_trainable(read_checkpoint(path)["state_dict"], str(path))
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """A kill during a save leaves the previous `last.ckpt`/`best.ckpt` in place, never a half-written file."""
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        atomic_write(Path(path), lambda tmp: torch.save(checkpoint, tmp))
+
+    def load_checkpoint(self, path: str | Path, map_location: Any = None, weights_only: bool | None = None) -> dict:
+        return read_checkpoint(path)

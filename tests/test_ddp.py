@@ -1,0 +1,41 @@
+"""Two data-parallel processes (gloo on CPU) train the tiny nf4 + LoRA model and leave one complete run dir."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, compose_train, keyword_rows
+from hydra.utils import instantiate
+from lightning.pytorch.strategies import FSDPStrategy
+
+ROWS, BATCH = 240, 8
+
+
+def test_two_process_ddp_on_cpu(tmp_path, tiny_mistral) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "labels": ls}) + "\n" for t, ls in keyword_rows(ROWS)))
+    run_dir = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), "data=table", f"data.train_file={data}", "encoder.dim=16",
+         "encoder.min_df=1", f"backbone.name_or_path={tiny_mistral}", "lora.r=4", "trainer=ddp",
+         "trainer.accelerator=cpu", "trainer.devices=2", "trainer.precision=32-true", "trainer.max_epochs=2",
+         "trainer.accumulate_grad_batches=1", f"datamodule.batch_size={BATCH}", "trainer.enable_progress_bar=false",
+         f"hydra.run.dir={run_dir}", f"paths.cache_dir={tmp_path / 'cache'}"],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "MEMBER: 2/2" in result.stdout + result.stderr
+    summary = json.loads((run_dir / "metrics.json").read_text())
+    train_rows = ROWS - 2 * round(0.1 * ROWS)  # val and test are carved from train
+    steps_per_epoch = -(-train_rows // (2 * BATCH))  # each rank takes half of every epoch
+    assert summary["final"]["step"] == 2 * steps_per_epoch
+    assert (run_dir / "adapter" / "adapter_model.safetensors").is_file() and (run_dir / "thresholds.json").is_file()
+
+
+def test_fsdp_config_wraps_each_decoder_layer(tmp_path) -> None:
+    cfg = compose_train(tmp_path, ["trainer=fsdp"])
+    strategy = instantiate(cfg.trainer.strategy)
+    assert isinstance(strategy, FSDPStrategy)
+    from transformers.models.mistral.modeling_mistral import MistralDecoderLayer
+
+    assert MistralDecoderLayer in strategy.kwargs["auto_wrap_policy"]._module_classes
