@@ -38,3 +38,21 @@ def test_best_precision_is_bf16_on_this_gpu(tmp_path):
     if not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
     assert compose_train(tmp_path, []).trainer.precision == "bf16-mixed"
+
+
+def test_step_throughput_benchmark_on_cuda(tmp_path):
+    """The benchmark's GPU path: nf4 placed on the device, bf16 autocast, peak memory and MFU reported."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "throughput.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_throughput.py"), "--arch", "tiny", "--device",
+                    "cuda", "--batch-sizes", "8,64", "--steps", "3", "--peak-tflops", "100", "--out", str(out)],
+                   check=True, timeout=600)
+    figures = json.loads(out.read_text())
+    assert figures["optimizer"] == "bitsandbytes.optim.AdamW8bit"
+    for row in figures["rows"]:
+        assert not row["oom"] and row["peak_memory_gb"] > 0 and 0 < row["mfu"] < 1
