@@ -177,10 +177,10 @@ def show(result: dict) -> None:
         cells = ["OOM", *[""] * 6] if r["oom"] else [
             "" if r.get(key) is None else format(r[key], spec) for key, spec in columns]
         table.add_row(r["mode"], str(r["batch"]), *cells)
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     console.print(table)
     console.print(f"N = {result['n_params_counted']:,} layer parameters; FLOPs = {result['flops_rule']}; "
-                  f"peak {result['peak_bf16_tflops']} TFLOP/s bf16")
+                  f"peak bf16 {result['peak_bf16_tflops'] or 'unknown (MFU needs --peak-tflops)'} TFLOP/s")
     if result["reference_15_epochs"]:
         p = result["reference_15_epochs"]
         console.print(f"Reference run ({REFERENCE_EPOCHS} epochs x {REFERENCE_ROWS:,} rows, embedding mode, batch "
