@@ -15,13 +15,14 @@ if TYPE_CHECKING:
     from emotune.model.module import EmotionClassifier
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """`weights_only=True`: a checkpoint from someone else can hold tensors and plain data, never code to run."""
+def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
+    """`weights_only=True`: a checkpoint from someone else can hold tensors and plain data, never code to run.
+    `mmap=True` reads tensor data only when touched, for checks that need names and shapes alone."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as error:
         raise ValueError(f"{path}: refused, it holds more than weights and plain data (loaded with "
                          f"weights_only=True): {str(error).splitlines()[0]}") from error
@@ -37,7 +38,7 @@ def check_resume(model: EmotionClassifier, checkpoint_dir: str | Path, ckpt_path
     path = Path(checkpoint_dir) / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if ckpt_path == "last" and not path.is_file():
         return  # Lightning starts from scratch, and says so
-    model.check_covers_trainable(read_checkpoint(path)["state_dict"], str(path))
+    model.check_covers_trainable(read_checkpoint(path, mmap=True)["state_dict"], str(path))
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

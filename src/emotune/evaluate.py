@@ -6,7 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -19,6 +18,7 @@ from emotune.evaluation.plots import write_plots
 from emotune.finalize import prediction_trainer
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
+from emotune.thresholds import threshold_vector
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def with_thresholds(run_dir: Path, split: str, probs: torch.Tensor, labels: torc
         return at_fixed
     if record.get("tuned_on") == split:
         log.warning("Thresholds were tuned on %s itself: these %s scores are optimistic", split, split)
-    tuned = per_label_report(probs, labels, names, np.array([record["per_label"][n] for n in names]))
+    tuned = per_label_report(probs, labels, names, threshold_vector(record, names))
     summary = {k: at_fixed[k] for k in ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")}
     return {**tuned, "thresholds_tuned_on": record.get("tuned_on"), "at_fixed_threshold": {"threshold": fixed,
                                                                                            **summary}}

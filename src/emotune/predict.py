@@ -16,6 +16,7 @@ from emotune.data.in_memory import TextsSource
 from emotune.data.label_stats import LabelStats
 from emotune.export import check_export, load_exported_weights
 from emotune.model import build_classifier
+from emotune.thresholds import threshold_vector
 
 PROGRESS_FROM = 1000
 
@@ -42,11 +43,7 @@ class Predictor:
         return self.labels.names
 
     def threshold_vector(self, override: float | None = None) -> np.ndarray:
-        """Per-label thresholds when the run has them, else its global one; `override` replaces both."""
-        per_label = self.thresholds.get("per_label")
-        if override is None and per_label:
-            return np.array([per_label[name] for name in self.label_names])
-        return np.full(len(self.label_names), self.thresholds["default"] if override is None else override)
+        return threshold_vector(self.thresholds, self.label_names, override)
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:

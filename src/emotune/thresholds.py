@@ -24,3 +24,11 @@ def tune_thresholds(probs: np.ndarray, labels: np.ndarray, grid: np.ndarray = GR
 def thresholds_record(names: list[str], default: float, tuned: np.ndarray | None, split: str | None) -> dict:
     per_label = {n: float(t) for n, t in zip(names, tuned)} if tuned is not None else None
     return {"default": default, "per_label": per_label, "tuned_on": split}
+
+
+def threshold_vector(record: dict, names: list[str], override: float | None = None) -> np.ndarray:
+    """A `thresholds.json` record as one threshold per label: the tuned ones when it has them, else its default;
+    `override` replaces both."""
+    if override is None and record.get("per_label"):
+        return np.array([record["per_label"][name] for name in names])
+    return np.full(len(names), record["default"] if override is None else override)

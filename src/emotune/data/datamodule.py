@@ -99,8 +99,10 @@ class EmotionDataModule(L.LightningDataModule):
 
     def train_hash(self) -> str:
         """The train set after resampling, features and labels: equal hashes mean identical training data."""
-        X, Y = self.train_arrays()
-        return hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(Y).tobytes()).hexdigest()
+        h = hashlib.sha256()
+        for array in self.train_arrays():
+            h.update(np.ascontiguousarray(array).data)
+        return h.hexdigest()
 
     def train_label_stats(self) -> LabelStats:
         return LabelStats.of(self.label_names, self.train_arrays()[1])
