@@ -7,7 +7,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 import emotune  # noqa: F401  (registers config resolvers)
-from emotune.evaluate import evaluate
+from emotune.errors import user_errors
+from emotune.run.files import check_run_dir
 
 
 def data_overrides(cfg: DictConfig) -> DictConfig:
@@ -22,8 +23,11 @@ def data_overrides(cfg: DictConfig) -> DictConfig:
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="evaluate")
 def main(cfg: DictConfig) -> float:
-    report = evaluate(Path(cfg.run_dir), cfg.split, cfg.checkpoint, data_overrides(cfg))
-    return report["macro_f1"]
+    with user_errors("evaluate.py"):
+        check_run_dir(Path(cfg.run_dir), cfg.checkpoint)
+        from emotune.evaluation.evaluate import evaluate  # after the check: importing the model code takes seconds
+
+        return evaluate(Path(cfg.run_dir), cfg.split, cfg.checkpoint, data_overrides(cfg))["macro_f1"]
 
 
 if __name__ == "__main__":

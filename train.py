@@ -4,14 +4,20 @@ import hydra
 from omegaconf import DictConfig
 
 import emotune  # noqa: F401  (registers config resolvers)
-from emotune.train import train
+from emotune.errors import fail, user_errors
+from emotune.preflight import preflight
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> float:
-    """Returns best val macro-F1, the value Hydra sweepers optimise."""
-    summary = train(cfg)
-    return summary["best"]["metrics"][summary["monitor"]]
+def main(cfg: DictConfig) -> float | None:
+    """Returns the selected epoch's val macro-F1, the value Hydra sweepers optimise."""
+    with user_errors("train.py"):
+        problems = preflight(cfg)
+        if problems:
+            fail("train.py", problems)
+        from emotune.train import objective, train  # after the preflight: importing the model code takes seconds
+
+        return objective(train(cfg))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ from conftest import compose_train
 from hydra.utils import instantiate
 
 from emotune.data import build_datamodule
-from emotune.evaluate import load_run
 from emotune.model import build_classifier
-from emotune.train import train
+from emotune.run.loader import load_run
+from emotune.train import train, write_run_start
 
 TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.head.")
 
@@ -22,7 +22,7 @@ def build(tmp_path: Path, overrides: list[str]):
     cfg = compose_train(tmp_path, overrides)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    return cfg, datamodule, build_classifier(cfg, datamodule.train_label_stats(), datamodule.embedding_dim)
+    return cfg, datamodule, build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
 
 
 def test_nf4_backbone_is_quantized_and_wrapped_in_lora(tmp_path, small_table_overrides, tiny_backbone_overrides):
@@ -94,14 +94,14 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
     trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, limit_val_batches=0)
     trainer.fit(model, datamodule=datamodule)
     run_dir = Path(cfg.paths.output_dir)
-    datamodule.save_state(run_dir)
+    write_run_start(run_dir, cfg, datamodule, datamodule.train_label_stats(), datamodule.train_counts())
     trainer.save_checkpoint(run_dir / "checkpoints" / "best.ckpt")
 
     saved = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
     assert set(saved) == model.trainable_names()
     assert not any("base_layer" in key or "embed_tokens" in key for key in saved)
 
-    _, fresh = load_run(run_dir)
+    fresh = load_run(run_dir, "best").model
     features = torch.from_numpy(datamodule.embeddings("val"))
     model.eval()
     with torch.no_grad():

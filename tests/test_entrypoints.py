@@ -55,11 +55,11 @@ def test_evaluate_writes_the_per_emotion_report(trained_run: Path, split: str) -
     assert result.returncode == 0, result.stderr[-3000:]
     out = trained_run / f"eval_{split}"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["per_label"]["joy"]) == {"precision", "recall", "f1", "support"}
+    assert set(metrics["per_label"]["joy"]) == {"precision", "recall", "f1", "accuracy", "support"}
     assert len(metrics["per_label"]) == 28
     assert {"macro_f1", "micro_f1"} <= set(metrics)
     csv_lines = (out / "per_class.csv").read_text().splitlines()
-    assert csv_lines[0] == "label,precision,recall,f1,support" and len(csv_lines) == 1 + 28 + 2
+    assert csv_lines[0] == "label,precision,recall,f1,accuracy,support" and len(csv_lines) == 1 + 28 + 2
     report_md = (out / "report.md").read_text()
     assert "| macro |" in report_md
     for png in ("per_label_f1.png", "pr_curves.png", "cooccurrence.png"):
@@ -86,7 +86,8 @@ def test_evaluate_data_overrides_point_at_other_files(trained_run: Path, tmp_pat
 def test_evaluate_without_a_checkpoint_says_so(tmp_path: Path) -> None:
     result = run("evaluate.py", f"run_dir={tmp_path}", "split=val", cwd=tmp_path)
     assert result.returncode != 0
-    assert "best.ckpt: checkpoint not found" in result.stderr
+    assert "is not a usable training run dir: missing config.yaml" in result.stderr
+    assert "checkpoints/best.ckpt" in result.stderr
 
 
 def test_defaults_take_the_documented_overrides(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from peft import PeftModel
 from safetensors.torch import load_file
 from transformers import AutoModel
 
-from emotune.evaluate import evaluate, load_run
+from emotune.evaluation.evaluate import evaluate
+from emotune.run.loader import load_run
 from emotune.train import train
 
 TEXTS = [text for text, _ in keyword_rows(30, seed=7)]
@@ -55,12 +56,11 @@ def test_adapter_loads_with_peft(lora_run, tiny_mistral):
 
 
 def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_path):
-    cfg, model = load_run(lora_run)  # the training checkpoint, not the export
-    from emotune.data import build_datamodule
+    run = load_run(lora_run, "best")  # the training checkpoint, not the export
     from emotune.data.in_memory import TextsSource
 
-    datamodule = build_datamodule(cfg, source=TextsSource(TEXTS, model.label_names))
-    datamodule.load_state(lora_run)
+    model = run.model
+    datamodule = run.datamodule(source=TextsSource(TEXTS, model.label_names))
     with torch.no_grad():
         expected = torch.cat([torch.sigmoid(model(x).float()) for x, _ in datamodule.loader("predict")])
     source = tmp_path / "texts.txt"
@@ -110,7 +110,7 @@ def test_incomplete_run_dir_and_bad_input_get_clear_errors(lora_run, tmp_path):
         (broken / name).write_bytes((lora_run / name).read_bytes())
     result = emotune("predict", "--run-dir", str(broken), "--input", "-", "--output", "-", stdin="text\n")
     assert result.returncode == 2
-    assert "not a complete exported run: missing thresholds.json, head.safetensors" in result.stderr
+    assert "is not a usable training run dir: missing run.json, thresholds.json, head.safetensors" in result.stderr
     result = emotune("predict", "--run-dir", str(lora_run), "--input", "-", "--output", "-", stdin="\n  \n")
     assert result.returncode == 2 and "no texts to score" in result.stderr
     latin = tmp_path / "latin.txt"

@@ -74,3 +74,36 @@ def test_balanced_bce_weighs_positives_by_negative_to_positive_ratio() -> None:
 def test_balanced_bce_refuses_a_label_without_positives() -> None:
     with pytest.raises(ValueError, match=r"labels \['grief'\] have no positives"):
         BCELoss(LabelStats(NAMES, [5, 3, 0], 10), pos_weight="balanced")
+
+
+def power_focal(logits: torch.Tensor, targets: torch.Tensor, alpha: torch.Tensor, gamma: float) -> torch.Tensor:
+    """The formula as first implemented, with (1 - p_t)^gamma taken directly."""
+    bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    p_t = torch.exp(-bce)
+    alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+    return (alpha_t * (1 - p_t).pow(gamma) * bce).mean()
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.1, 0.5, 1.0, 2.0])
+def test_equals_the_direct_power_on_moderate_logits(gamma: float) -> None:
+    torch.manual_seed(2)
+    logits, targets = (torch.randn(64, 3) * 4).requires_grad_(), (torch.rand(64, 3) > 0.5).float()
+    value = FocalLoss(LABELS, gamma=gamma, preferred=["anger"])(logits, targets)
+    expected = power_focal(logits, targets, torch.tensor([0.25, 0.75, 0.25]), gamma)
+    torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-7)
+    grad, = torch.autograd.grad(value, logits)
+    expected_grad, = torch.autograd.grad(expected, logits)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("gamma", [0.1, 0.5, 1.0, 2.0])
+def test_gradients_stay_finite_at_confident_logits(gamma: float) -> None:
+    logits = torch.tensor([[30.0, -30.0, 30.0], [-30.0, 30.0, -30.0]], requires_grad=True)
+    targets = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])  # right and wrong at both signs
+    value = FocalLoss(LABELS, gamma=gamma)(logits, targets)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+    if gamma < 1:  # the direct power is where this went wrong
+        plain = logits.detach().requires_grad_()
+        power_focal(plain, targets, torch.full((3,), 0.25), gamma).backward()
+        assert torch.isnan(plain.grad).any()

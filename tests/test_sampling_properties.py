@@ -36,7 +36,7 @@ def line_parameter(new: np.ndarray, seed: np.ndarray, direction: np.ndarray) -> 
 
 
 @SETTINGS
-@given(data=multilabel(), k=st.integers(1, 3), direction=st.sampled_from(["reference", "paper"]),
+@given(data=multilabel(), k=st.integers(1, 8), direction=st.sampled_from(["reference", "paper"]),
        target=st.integers(5, 30), state=st.integers(0, 1000))
 def test_synthetic_rows_lie_on_the_seed_neighbour_line(data, k, direction, target, state):
     X, Y = data
@@ -52,12 +52,13 @@ def test_synthetic_rows_lie_on_the_seed_neighbour_line(data, k, direction, targe
 
 def neighbours_in_bag(X: np.ndarray, Y: np.ndarray, label: int, row: int, k: int) -> np.ndarray:
     bag = np.flatnonzero(Y[:, label])
+    k = min(k, len(bag) - 1)
     found = NearestNeighbors(n_neighbors=k + 1).fit(X[bag]).kneighbors(X[[row]], return_distance=False)[0]
     return bag[[i for i in found if bag[i] != row][:k]]
 
 
 @SETTINGS
-@given(data=multilabel(), rule=st.sampled_from(["copy", "ranking", "union", "intersection"]), k=st.integers(1, 3),
+@given(data=multilabel(), rule=st.sampled_from(["copy", "ranking", "union", "intersection"]), k=st.integers(1, 8),
        state=st.integers(0, 99))
 def test_each_synthetic_row_carries_the_labels_its_rule_gives(data, rule, k, state):
     X, Y = data
@@ -133,16 +134,42 @@ def test_reference_undersampling_keeps_every_sixth_neutral_only_row():
     assert sampler.sample_indices_.tolist() == [0, 3, 4, 8, 14]  # neutral-only rows 0,1,2,5,... -> every 6th
 
 
-def test_bad_settings_get_clear_errors(caplog):
+def test_bad_settings_get_clear_errors():
     X, Y = np.random.default_rng(0).normal(size=(6, 2)), np.array([[1, 0]] * 4 + [[0, 1]] * 2, dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"label '1' has 2 positives in train, but k_neighbors=5 needs at least 6"):
-        ISMOTE(10, k_neighbors=5).fit_resample(X, Y)
     with pytest.raises(ValueError, match=r"target 3 for 'joy' is below its current count 4"):
         ISMOTE({"joy": 3}).fit_resample(X, Y, ["joy", "anger"])
     with pytest.raises(ValueError, match="unknown label 'glee'"):
         ISMOTE({"glee": 9}).fit_resample(X, Y, ["joy", "anger"])
     with pytest.raises(ValueError, match="target_count=9 exceeds the 4 majority-only rows"):
         MajorityUndersampler(majority=[0], mode="random", target_count=9).fit_resample(X, Y)
-    Y_one = np.array([[1, 0]] * 5 + [[0, 1]], dtype=np.uint8)
-    X_out, _ = ISMOTE(8, k_neighbors=1).fit_resample(X, Y_one)
-    assert len(X_out) == 6 + 3 and "skips '1': 1 positive(s)" in caplog.text
+
+
+def test_k_neighbors_past_a_small_bag_is_clamped_to_the_bag(caplog):
+    rng = np.random.default_rng(0)
+    Y = np.array([[1, 0]] * 8 + [[0, 1]] * 3, dtype=np.uint8)
+    X = rng.normal(size=(len(Y), 3)).astype(np.float32)
+    sampler = ISMOTE(30, k_neighbors=5, random_state=0)
+    X_out, Y_out = sampler.fit_resample(X, Y, ["joy", "grief"])
+    assert "ISMOTE: label 'grief' has 3 positives in train, so k_neighbors=5 is clamped to 2 for it" in caplog.text
+    assert "'joy'" not in caplog.text  # 8 positives leave k=5 as it is
+    np.testing.assert_array_equal(Y_out.sum(axis=0), [30, 30])
+    assert np.isfinite(X_out).all()
+    grief = sampler.synthetic_for_ == 1
+    seeds, neighbours = sampler.synthetic_seeds_[grief], sampler.synthetic_neighbors_[grief]
+    bag = {8, 9, 10}
+    assert set(seeds.tolist()) <= bag and set(neighbours.tolist()) <= bag and (seeds != neighbours).all()
+    pairs = set(zip(seeds.tolist(), neighbours.tolist()))
+    assert pairs == {(q, j) for q in bag for j in bag if q != j}  # both other rows serve: k is 2, not 1
+    t = line_parameter(X_out[len(X):][grief], X[seeds], X[seeds] - X[neighbours])
+    assert ((t > -0.5 - 1e-4) & (t < 1.5 + 1e-4)).all()
+
+
+@pytest.mark.parametrize("sampler", [ISMOTE(8, k_neighbors=5), RandomOversampler(8)], ids=["ismote", "random"])
+def test_a_label_with_one_positive_is_skipped_by_every_oversampler(sampler, caplog):
+    X = np.random.default_rng(0).normal(size=(7, 2)).astype(np.float32)
+    Y = np.array([[1, 0]] * 6 + [[0, 1]], dtype=np.uint8)
+    X_out, Y_out = sampler.fit_resample(X, Y, ["joy", "grief"])
+    assert "Oversampling skips 'grief': 1 positive(s), at least 2 are needed" in caplog.text
+    assert "'grief' has" not in caplog.text  # the k clamp never sees a bag that small
+    np.testing.assert_array_equal(Y_out.sum(axis=0), [8, 1])
+    assert len(X_out) == 7 + 2 and (sampler.synthetic_for_ == 0).all()

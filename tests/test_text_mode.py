@@ -27,7 +27,7 @@ def test_every_family_loads_and_classifies_tokens(tmp_path, small_table_override
     cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family(family)))
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    model = build_classifier(cfg, datamodule.train_label_stats())
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
     assert model.net.pooling == ("mean" if family == "bert" else "last")
     inputs, labels = next(iter(datamodule.train_dataloader()))
     assert inputs["input_ids"].shape[1] <= 16 and inputs["attention_mask"].shape == inputs["input_ids"].shape
@@ -63,18 +63,25 @@ def test_text_mode_learns_the_keyword_task(tmp_path, small_table_overrides, tiny
     assert summary["best"]["metrics"]["val/macro_f1"] > 0.5
 
 
-def test_setting_model_input_alone_is_refused(tmp_path, small_table_overrides, tiny_family):
+def test_a_datamodule_that_does_not_match_the_net_is_refused(tmp_path, small_table_overrides, tiny_family):
     cfg = compose_train(tmp_path, small_table_overrides + [f"backbone.name_or_path={tiny_family('bert')}",
-                                                           "quant=none", "lora=none", "model.input=text"])
-    with pytest.raises(ValueError, match="switch the input with the config group, model=embedding or model=text"):
-        build_classifier(cfg, build_datamodule(cfg).train_label_stats(), 16)
+                                                           "quant=none", "lora=none", "datamodule=text"])
+    datamodule = build_datamodule(cfg)
+    with pytest.raises(ValueError, match="reads embedding input but the datamodule gives text: switch the input with "
+                                         r"the model group \(model=embedding or model=text\)"):
+        build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+
+
+def test_model_input_is_not_a_second_switch(tmp_path, small_table_overrides):
+    with pytest.raises(Exception, match="model.input"):
+        compose_train(tmp_path, small_table_overrides + ["model.input=text"])
 
 
 def test_gradient_checkpointing_option(tmp_path, small_table_overrides, tiny_family):
     cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert"), lora="none") + [
         "backbone.gradient_checkpointing=true"])
     datamodule = build_datamodule(cfg)
-    model = build_classifier(cfg, datamodule.train_label_stats())
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
     assert model.net.backbone.is_gradient_checkpointing
     inputs, labels = next(iter(datamodule.train_dataloader()))
     model.loss_fn(model(inputs), labels).backward()

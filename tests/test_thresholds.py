@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emotune.thresholds import GRID, tune_thresholds
+from emotune.run.thresholds import GRID, tune_thresholds
 
 
 def f1(pred: np.ndarray, truth: np.ndarray) -> float:

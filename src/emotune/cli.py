@@ -1,4 +1,8 @@
-"""The `emotune` command: predict with a run, report a sweep, compare two runs."""
+"""The `emotune` command: predict with a run, report a sweep, compare two runs.
+
+Each subcommand imports what it needs when it runs, so `--help` and argument errors answer at once
+instead of after loading torch, lightning and pandas.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from emotune.atomic import ensure_writable_dir
-from emotune.prediction_io import read_texts, write_predictions
-
 
 def predict(args: argparse.Namespace) -> None:
-    from emotune.predict import Predictor
+    from emotune.atomic import ensure_writable_dir
+    from emotune.prediction_io import read_texts, write_predictions
+    from emotune.run.files import check_run_dir
 
     if args.output != "-":
         ensure_writable_dir(Path(args.output).parent, f"--output {args.output}")
-    predictor = Predictor(args.run_dir)
+    check_run_dir(Path(args.run_dir))
     lines, texts = read_texts(args.input, args.text_column)
-    probs = predictor.probabilities(texts, args.batch_size)
-    thresholds = predictor.threshold_vector(args.threshold)
-    write_predictions(args.output, lines, texts, probs, predictor.label_names, thresholds)
+    from emotune.inference import probabilities  # the model code loads only once the inputs are known good
+    from emotune.run.loader import load_run
+
+    run = load_run(args.run_dir)
+    probs = probabilities(run, texts, args.batch_size)
+    write_predictions(args.output, lines, texts, probs, run.label_names, run.threshold_vector(args.threshold))
 
 
 def report(args: argparse.Namespace) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import torch
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
+    MultilabelAccuracy,
     MultilabelExactMatch,
     MultilabelF1Score,
     MultilabelPrecision,
     MultilabelRecall,
 )
 
-PER_LABEL = ("f1", "precision", "recall")
+PER_LABEL = ("f1", "precision", "recall", "accuracy")
 
 
 def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:
+    """Accuracy counts true negatives, so on rare labels it sits near 1 whatever the model does: it is reported
+    beside F1, never instead of it. In multi-label data its macro and micro averages coincide."""
     kw = {"num_labels": num_labels, "threshold": threshold}
     return MetricCollection(
         {
@@ -24,10 +27,13 @@ def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:
             "macro_recall": MultilabelRecall(average="macro", **kw),
             "micro_precision": MultilabelPrecision(average="micro", **kw),
             "micro_recall": MultilabelRecall(average="micro", **kw),
+            "macro_accuracy": MultilabelAccuracy(average="macro", **kw),
+            "micro_accuracy": MultilabelAccuracy(average="micro", **kw),
             "exact_match": MultilabelExactMatch(**kw),
             "f1": MultilabelF1Score(average=None, **kw),
             "precision": MultilabelPrecision(average=None, **kw),
             "recall": MultilabelRecall(average=None, **kw),
+            "accuracy": MultilabelAccuracy(average=None, **kw),
         }
     )
 

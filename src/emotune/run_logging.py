@@ -17,8 +17,10 @@ def log_config(loggers: list[Logger], cfg: DictConfig, train_counts: dict) -> No
 
 
 def log_results(loggers: list[Logger], run_dir: Path, summary: dict, label_names: list[str]) -> None:
-    """W&B gets the per-label table and the label-count chart; file loggers already have both in the run dir."""
-    best = summary["best"]["metrics"]
+    """W&B gets the per-label table (of the selected epoch, else the last) and the label-count chart; file loggers
+    already have both in the run dir."""
+    record = summary["best"] or summary["final"]
+    best = record["metrics"] if record else {}
     rows = [[name, *(best.get(f"val/{metric}/{name}") for metric in PER_LABEL)] for name in label_names]
     for logger in loggers:
         if isinstance(logger, WandbLogger):

@@ -7,18 +7,67 @@ from pathlib import Path
 
 import lightning as L
 from hydra.utils import instantiate
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import ensure_writable_dir, write_json, write_text
 from emotune.callbacks import RunSummary
-from emotune.checkpoint_io import check_resume
 from emotune.data import build_datamodule
+from emotune.data.datamodule import EmotionDataModule
+from emotune.data.label_stats import LabelStats
 from emotune.finalize import finalize_run
+from emotune.instantiators import instantiate_group
 from emotune.model import build_classifier
+from emotune.run.checkpoint_io import check_resume
+from emotune.run.files import CONFIG, LABELS, RUN_INFO
 from emotune.run_logging import log_config, log_results
 from emotune.sampling.label_counts import write_label_counts
 
 log = logging.getLogger(__name__)
+
+
+def usable_callbacks(callbacks: list[Callback], loggers: list) -> list[Callback]:
+    """LearningRateMonitor refuses to run without a logger, so `logger=null` leaves it out instead of failing."""
+    if loggers:
+        return callbacks
+    kept = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    if len(kept) < len(callbacks):
+        log.info("No logger: LearningRateMonitor is left out")
+    return kept
+
+
+def checkpoint_dir(callbacks: list[Callback]) -> Path | None:
+    found = [c for c in callbacks if isinstance(c, ModelCheckpoint)]
+    return Path(found[0].dirpath) if found and found[0].dirpath else None
+
+
+def run_summary(trainer: L.Trainer, callbacks: list[Callback]) -> dict:
+    """The RunSummary callback's record (what metrics.json holds); without one, the last validation's metrics."""
+    for callback in callbacks:
+        if isinstance(callback, RunSummary):
+            return callback.summary()
+    final = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    return {"monitor": None, "best": None,
+            "final": {"epoch": trainer.current_epoch, "step": trainer.global_step, "metrics": final} if final else None}
+
+
+def objective(summary: dict) -> float | None:
+    """What Hydra sweepers optimise: the selected epoch's monitored metric, else the last val macro-F1."""
+    if summary["best"] is not None:
+        return summary["best"]["metrics"][summary["monitor"]]
+    return summary["final"]["metrics"].get("val/macro_f1") if summary["final"] else None
+
+
+def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModule, labels: LabelStats,
+                    train_counts: dict) -> None:
+    """What rebuilds the model (config, train labels, input width) is written before fitting, so every
+    checkpoint in the run dir can be loaded from the run dir's own files."""
+    write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
+    write_json(run_dir / LABELS, labels.as_dict())
+    write_json(run_dir / RUN_INFO, {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(),
+                                    "seed": cfg.seed, "input_width": datamodule.input_width})
+    datamodule.save_state(run_dir)
+    write_label_counts(datamodule.label_names, train_counts, run_dir)
 
 
 def train(cfg: DictConfig) -> dict:
@@ -28,29 +77,22 @@ def train(cfg: DictConfig) -> dict:
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     train_counts = datamodule.train_counts()
-    embedding_dim = getattr(datamodule, "embedding_dim", None)
-    model = build_classifier(cfg, datamodule.train_label_stats(), embedding_dim)
-    callbacks = [instantiate(c) for c in cfg.callbacks.values()]
-    trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=[instantiate(c) for c in cfg.get("logger", {}).values()] or False
-    )
-    check_resume(model, cfg.callbacks.model_checkpoint.dirpath, cfg.get("ckpt_path"))
+    labels = datamodule.train_label_stats()
+    model = build_classifier(cfg, labels, datamodule.input_width)
+    loggers = instantiate_group(cfg.get("logger"), "logger")
+    callbacks = usable_callbacks(instantiate_group(cfg.get("callbacks"), "callbacks"), loggers)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    check_resume(model, checkpoint_dir(callbacks), cfg.get("ckpt_path"))
 
     # Data, labels, sampling and model are all checked by now: a bad input has left the run dir as it was.
-    write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    datamodule.save_state(run_dir)
-    write_label_counts(datamodule.label_names, train_counts, run_dir)
-    write_json(run_dir / "run.json", {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(),
-                                        "seed": cfg.seed})
+    write_run_start(run_dir, cfg, datamodule, labels, train_counts)
     log_config(trainer.loggers, cfg, train_counts)
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    summary = next(c for c in callbacks if isinstance(c, RunSummary)).summary()
+    summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:
         return summary  # rank 0 alone tunes thresholds and exports
-    if summary["best"] is None:
-        raise RuntimeError(f"no validation ran, so {run_dir} has no best checkpoint: check trainer.limit_val_batches")
-    finalize_run(trainer, model, datamodule, cfg, run_dir, embedding_dim)
+    finalize_run(trainer, model, datamodule, cfg, run_dir)
     log_results(trainer.loggers, run_dir, summary, datamodule.label_names)
-    log.info("Best %s = %.4f at epoch %s", summary["monitor"], summary["best"]["metrics"][summary["monitor"]],
-             summary["best"]["epoch"])
+    if summary["best"] is not None:
+        log.info("Best %s = %.4f at epoch %s", summary["monitor"], objective(summary), summary["best"]["epoch"])
     return summary

@@ -10,7 +10,7 @@ from conftest import snapshot
 from emotune.cli import main as emotune
 from emotune.data.checksums import DataFileError
 from emotune.encoders import LsaEncoder
-from emotune.evaluate import evaluate
+from emotune.evaluation.evaluate import evaluate
 
 
 @pytest.fixture

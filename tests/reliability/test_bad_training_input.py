@@ -101,11 +101,6 @@ def test_sampling_target_below_the_current_count(tmp_path, fails_intact) -> None
                  ValueError, r"target 1 for 'joy' is below its current count")
 
 
-def test_k_neighbors_not_below_the_bag_size(tmp_path, fails_intact) -> None:
-    fails_intact([*goemotions_dir(tmp_path), "sampling=ismote", "sampling.oversample.k_neighbors=5"], ValueError,
-                 r"label 'admiration' has 2 positives in train, but k_neighbors=5 needs at least 6")
-
-
 def test_resuming_with_another_embedding_width(tmp_path, fails_intact) -> None:
     fails_intact([*goemotions_dir(tmp_path), "ckpt_path=last", "encoder.dim=8"], ValueError,
                  r"last\.ckpt: net\.projection\.0\.weight has shape \[\d+, 16\] but the model expects \[\d+, 8\]")

@@ -11,8 +11,8 @@ from hydra.utils import instantiate
 from safetensors.torch import load_file
 
 from emotune.atomic import atomic_write
-from emotune.checkpoint_io import AtomicCheckpointIO
 from emotune.encoders import EmbeddingCache, LsaEncoder
+from emotune.run.checkpoint_io import AtomicCheckpointIO
 
 TEXTS = [text for text, _ in keyword_rows(200)]
 

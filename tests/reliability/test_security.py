@@ -16,7 +16,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from emotune.data.checksums import DataFileError
-from emotune.evaluate import evaluate
+from emotune.evaluation.evaluate import evaluate
 from emotune.train import train
 
 FAKE_WANDB_KEY = "local-0123456789abcdef0123456789abcdef01234567"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 
 import bitsandbytes as bnb
@@ -45,14 +44,6 @@ def text_only(name_or_path: str, trust_remote_code: bool) -> dict:
     return {"config": text_config, "key_mapping": TEXT_MODEL_KEYS}
 
 
-def quantized_device_map(quant: BitsAndBytesConfig | None) -> dict | None:
-    """nf4 weights are quantized where they load: straight onto this process's GPU (LOCAL_RANK under DDP),
-    never all onto rank 0's."""
-    if quant is None or not torch.cuda.is_available():
-        return None
-    return {"": int(os.environ.get("LOCAL_RANK", 0))}
-
-
 def load_backbone(
     name_or_path: str,
     quant: BitsAndBytesConfig | None = None,
@@ -60,8 +51,10 @@ def load_backbone(
     dtype: str = "bfloat16",
     trust_remote_code: bool = False,
     gradient_checkpointing: bool = False,
+    device_map: dict | None = None,
 ) -> torch.nn.Module:
-    """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen."""
+    """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen.
+    `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move."""
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
     model = AutoModel.from_pretrained(
@@ -69,7 +62,7 @@ def load_backbone(
         quantization_config=quant,
         dtype=getattr(torch, dtype),
         trust_remote_code=trust_remote_code,
-        device_map=quantized_device_map(quant),
+        device_map=device_map if quant is not None else None,
         **text_only(name_or_path, trust_remote_code),
     )
     keep_4bit_trainable_on_cpu(model)

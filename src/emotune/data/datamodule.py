@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
+from emotune.data.protocols import DataSource
 from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
@@ -25,10 +26,11 @@ class EmotionDataModule(L.LightningDataModule):
     `features(name)`, a (rows, d) array: sentence embeddings, or row ids where the input is text."""
 
     collate_fn = None
+    input_kind: str  # what a row becomes for the net: "embedding" or "text"; the net must read the same
 
     def __init__(
         self,
-        source,
+        source: DataSource,
         sampling: TrainResampler | None = None,
         batch_size: int = 64,
         eval_batch_size: int = 512,
@@ -66,6 +68,11 @@ class EmotionDataModule(L.LightningDataModule):
 
     def features(self, name: str) -> np.ndarray:
         raise NotImplementedError
+
+    @property
+    def input_width(self) -> int | None:
+        """The width of one input vector (embeddings), or None where the input is tokens."""
+        return None
 
     def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> Dataset:
         raise NotImplementedError

@@ -9,11 +9,15 @@ import torch
 from torch.utils.data import TensorDataset
 
 from emotune.data.datamodule import EmotionDataModule
+from emotune.data.protocols import DataSource
 from emotune.encoders.cache import EmbeddingCache
+from emotune.encoders.protocol import TextEncoder
 
 
 class EmbeddingDataModule(EmotionDataModule):
-    def __init__(self, source, encoder, cache_dir: str | None = None, **kwargs) -> None:
+    input_kind = "embedding"
+
+    def __init__(self, source: DataSource, encoder: TextEncoder, cache_dir: str | None = None, **kwargs) -> None:
         super().__init__(source, **kwargs)
         self.encoder = encoder
         self.cache = EmbeddingCache(cache_dir)
@@ -39,7 +43,7 @@ class EmbeddingDataModule(EmotionDataModule):
         return self.embeddings(name)
 
     @property
-    def embedding_dim(self) -> int:
+    def input_width(self) -> int:
         return int(self.embeddings("train").shape[1])
 
     def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> TensorDataset:

@@ -11,6 +11,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from emotune.data.datamodule import EmotionDataModule
+from emotune.data.protocols import DataSource
 from emotune.sampling import ISMOTE
 
 
@@ -48,7 +49,9 @@ class TextDataModule(EmotionDataModule):
     """Resampling duplicates or drops whole rows here (its features are row ids): ISMOTE, which interpolates
     embeddings, is refused rather than silently doing nothing."""
 
-    def __init__(self, source, tokenizer: str, max_length: int = 128, trust_remote_code: bool = False,
+    input_kind = "text"
+
+    def __init__(self, source: DataSource, tokenizer: str, max_length: int = 128, trust_remote_code: bool = False,
                  group_by_length: bool = False, **kwargs) -> None:
         super().__init__(source, **kwargs)
         if self.sampling is not None and isinstance(self.sampling.oversample, ISMOTE):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from emotune.atomic import atomic_write, write_json
+
+log = logging.getLogger(__name__)
 
 
 class LsaEncoder:
@@ -30,9 +33,12 @@ class LsaEncoder:
 
     @property
     def dim(self) -> int:
-        return self.params["dim"]
+        """The embedding width: `encoder.dim` until fitted, then what the train split allowed (see `fit`)."""
+        return self.params["dim"] if self._components is None else int(self._components.shape[0])
 
     def identity(self) -> dict:
+        """Keeps the requested `encoder.dim`: the clamped width follows from it and the fit, so the key a fresh
+        fit and a reload compute is the same."""
         return {"encoder": "lsa", **self.params, "seed": self.seed, "fit": self.fit_hash}
 
     def _new_vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
@@ -46,11 +52,23 @@ class LsaEncoder:
         )
 
     def fit(self, texts: list[str], fit_hash: str) -> None:
+        """A small train split lowers the width rather than failing: TruncatedSVD needs fewer components than
+        terms, and past the number of rows it silently returns fewer than asked."""
         self._vectorizer = self._new_vectorizer()
-        tfidf = self._vectorizer.fit_transform(texts)
-        if self.dim >= tfidf.shape[1]:
-            raise ValueError(f"encoder.dim={self.dim} must be below the vocabulary size {tfidf.shape[1]} of train")
-        svd = TruncatedSVD(n_components=self.dim, n_iter=4, random_state=self.seed).fit(tfidf)
+        try:
+            tfidf = self._vectorizer.fit_transform(texts)
+        except ValueError as err:  # sklearn's "empty vocabulary" or "no terms remain", without naming the split
+            raise ValueError(f"encoder=lsa: no vocabulary from the {len(texts)} train texts: {err}") from None
+        n_rows, n_terms = tfidf.shape
+        requested = self.params["dim"]
+        if n_terms < 2:
+            raise ValueError(f"encoder=lsa: the train split has only {n_terms} term, at least 2 are needed for any "
+                             "encoder.dim; lower encoder.min_df or add training rows")
+        dim = min(requested, n_terms - 1, n_rows)
+        if dim < requested:
+            limit = f"{n_terms} terms" if dim == n_terms - 1 else f"{n_rows} rows"
+            log.warning("encoder.dim=%d clamped to %d: the train split has only %s", requested, dim, limit)
+        svd = TruncatedSVD(n_components=dim, n_iter=4, random_state=self.seed).fit(tfidf)
         self._components = np.ascontiguousarray(svd.components_, dtype=np.float32)
         self.fit_hash = fit_hash
 

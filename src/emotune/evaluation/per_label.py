@@ -1,4 +1,4 @@
-"""Per-label precision, recall, F1 and support plus the macro and micro rows, from probabilities."""
+"""Per-label precision, recall, F1, accuracy and support plus the macro and micro rows, from probabilities."""
 
 from __future__ import annotations
 

@@ -12,27 +12,34 @@ from rich.table import Table
 from emotune.atomic import write_json, write_text
 from emotune.evaluation.plots import PLOTS
 
-COLUMNS = ("precision", "recall", "f1", "support")
+COLUMNS = ("precision", "recall", "f1", "accuracy", "support")
+HEADERS = {"f1": "F1", "support": "N"}
 
 
-def rows(report: dict) -> list[tuple[str, float, float, float, int]]:
+def rows(report: dict) -> list[tuple]:
     """Labels sorted by F1 (best first), then the macro and micro rows."""
+    f1 = 1 + COLUMNS.index("f1")
     body = sorted(((name, *(v[c] for c in COLUMNS)) for name, v in report["per_label"].items()),
-                  key=lambda row: -row[3])
+                  key=lambda row: -row[f1])
     total = sum(v["support"] for v in report["per_label"].values())
     for average in ("macro", "micro"):
-        body.append((average, *(report[f"{average}_{c}"] for c in COLUMNS[:3]), total))
+        body.append((average, *(report[f"{average}_{c}"] for c in COLUMNS[:-1]), total))
     return body
+
+
+def cells(row: tuple) -> list[str]:
+    name, *scores, support = row
+    return [name, *(f"{s:.3f}" for s in scores), str(support)]
 
 
 def print_table(report: dict, title: str, console: Console | None = None) -> None:
     table = Table(title=title, caption=threshold_line(report))
     table.add_column("label")
     for column in COLUMNS:
-        table.add_column(column if column != "support" else "N", justify="right")
+        table.add_column(HEADERS.get(column, column), justify="right")
     body = rows(report)
-    for i, (name, p, r, f, n) in enumerate(body):
-        table.add_row(name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(n), end_section=i == len(body) - 3)
+    for i, row in enumerate(body):
+        table.add_row(*cells(row), end_section=i == len(body) - 3)
     (console or Console()).print(table)
 
 
@@ -50,9 +57,8 @@ def markdown(report: dict, title: str) -> str:
         fixed = report["at_fixed_threshold"]
         lines += [f"At the fixed threshold {fixed['threshold']}: macro-F1 {fixed['macro_f1']:.4f}, "
                   f"micro-F1 {fixed['micro_f1']:.4f}.", ""]
-    lines += [
-             "| label | precision | recall | F1 | N |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |" for name, p, r, f, n in rows(report)]
+    lines += ["| label | " + " | ".join(HEADERS.get(c, c) for c in COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cells(row)) + " |" for row in rows(report)]
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()]
     return "\n".join(lines) + "\n"
 

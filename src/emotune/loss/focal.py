@@ -24,7 +24,11 @@ def per_label_alpha(
 
 
 class FocalLoss(nn.Module):
-    """mean(alpha_t * (1 - p_t)^gamma * BCE), alpha_t = alpha on positives and 1 - alpha on negatives."""
+    """mean(alpha_t * (1 - p_t)^gamma * BCE), alpha_t = alpha on positives and 1 - alpha on negatives.
+
+    Targets are multi-hot 0/1. (1 - p_t)^gamma is computed as exp(gamma * logsigmoid(-z)), z the logit signed
+    towards the target: the direct power has an infinite derivative where p_t rounds to 1 and gamma < 1,
+    which turns confident predictions into NaN gradients."""
 
     def __init__(
         self,
@@ -42,6 +46,6 @@ class FocalLoss(nn.Module):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits, targets = logits.float(), targets.float()
         bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-        p_t = torch.exp(-bce)
+        modulating = torch.exp(self.gamma * F.logsigmoid(-(2 * targets - 1) * logits))
         alpha_t = self.alpha * targets + (1 - self.alpha) * (1 - targets)
-        return (alpha_t * (1 - p_t).pow(self.gamma) * bce).mean()
+        return (alpha_t * modulating * bce).mean()

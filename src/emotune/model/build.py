@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig
 
 from emotune.data.label_stats import LabelStats
 from emotune.model.module import EmotionClassifier
+from emotune.placement import backbone_device_map
 
-NETS = {"embedding": "emotune.model.EmbeddingClassifierNet", "text": "emotune.model.TextClassifierNet"}
 
-
-def build_classifier(cfg: DictConfig, labels: LabelStats, embedding_dim: int | None = None) -> EmotionClassifier:
-    """`labels` are the train split's after resampling: the loss may weigh by them. `embedding_dim` is the
-    input width for model=embedding and None for model=text."""
-    expected = NETS.get(cfg.model.input)
-    if cfg.model.net._target_ != expected:
-        raise ValueError(f"model.input={cfg.model.input} does not match model.net ({cfg.model.net._target_}): switch "
-                         "the input with the config group, model=embedding or model=text, which also sets the net "
-                         "and the datamodule")
-    backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora) if cfg.backbone else None
-    width = {"embedding_dim": embedding_dim} if cfg.model.input == "embedding" else {}
+def build_classifier(cfg: DictConfig, labels: LabelStats, input_width: int | None,
+                     accelerator: str | None = None) -> EmotionClassifier:
+    """`labels` are the train split's after resampling: the loss may weigh by them. `input_width` is the
+    embedding width the datamodule produces, None for tokens; it must suit what the net reads. The backbone is
+    placed for `accelerator` (default: `trainer.accelerator`)."""
+    net_class = get_class(cfg.model.net._target_)
+    given = "embedding" if input_width is not None else "text"
+    if net_class.input_kind != given:
+        raise ValueError(f"model.net ({cfg.model.net._target_}) reads {net_class.input_kind} input but the datamodule "
+                         f"gives {given}: switch the input with the model group (model=embedding or model=text), which "
+                         "sets the net and the datamodule together")
+    backbone = None
+    if cfg.get("backbone"):
+        placement = backbone_device_map(accelerator or cfg.trainer.accelerator, cfg.trainer.devices)
+        backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
+    width = {"embedding_dim": input_width} if input_width is not None else {}
     net = instantiate(cfg.model.net, num_labels=len(labels.names), backbone=backbone, **width)
-    rebuild: dict[str, Any] = {
-        "config": OmegaConf.to_container(cfg, resolve=True),
-        "embedding_dim": embedding_dim,
-        "train_labels": labels.as_dict(),
-    }
     return EmotionClassifier(
         net=net,
         loss=instantiate(cfg.loss, labels=labels),
         label_names=labels.names,
         optimizer=instantiate(cfg.optimizer),
-        schedule=cfg.scheduler.name,
-        warmup_ratio=cfg.scheduler.warmup_ratio,
+        scheduler=instantiate(cfg.scheduler),
         threshold=cfg.model.threshold,
-        rebuild=rebuild,
+        rebuild={"input_width": input_width, "train_labels": labels.as_dict()},
     )

@@ -8,7 +8,6 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
-from transformers import get_scheduler
 
 from emotune.metrics import build_metrics, flatten
 
@@ -16,7 +15,8 @@ REBUILD_KEY = "emotune"
 
 
 class EmotionClassifier(L.LightningModule):
-    """Checkpoints hold only trainable weights plus `rebuild` (config, labels, encoder); never the backbone."""
+    """Checkpoints hold only trainable weights plus `rebuild` (label names and counts, input width), never the
+    backbone: the run dir's config.yaml says how to rebuild the rest."""
 
     def __init__(
         self,
@@ -24,16 +24,14 @@ class EmotionClassifier(L.LightningModule):
         loss: nn.Module,
         label_names: list[str],
         optimizer: Callable[..., torch.optim.Optimizer],
-        schedule: str = "cosine",
-        warmup_ratio: float = 0.05,
+        scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler],
         threshold: float = 0.5,
         rebuild: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.net, self.loss_fn = net, loss
         self.label_names = list(label_names)
-        self.optimizer_factory = optimizer
-        self.schedule, self.warmup_ratio = schedule, warmup_ratio
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.rebuild = rebuild or {}
         self.strict_loading = False
         metrics = build_metrics(len(label_names), threshold)
@@ -90,7 +88,7 @@ class EmotionClassifier(L.LightningModule):
                   {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
         optimizer = self.optimizer_factory([g for g in groups if g["params"]])
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        scheduler = get_scheduler(self.schedule, optimizer, int(self.warmup_ratio * total), total)
+        scheduler = self.scheduler_factory(optimizer, total_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     def check_covers_trainable(self, state: dict[str, torch.Tensor], origin: str) -> None:

@@ -18,6 +18,8 @@ class Projection(nn.Sequential):
 class EmbeddingClassifierNet(nn.Module):
     """With `backbone=None` the projection feeds the head directly: the ablation without a language model."""
 
+    input_kind = "embedding"
+
     def __init__(
         self,
         embedding_dim: int,

@@ -24,6 +24,8 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
 
 
 class TextClassifierNet(nn.Module):
+    input_kind = "text"
+
     def __init__(
         self, num_labels: int, backbone: nn.Module | None, pooling: str = "auto", dropout: float = 0.1
     ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from emotune.atomic import write_text
-from emotune.plotting import plt, save_png
 from emotune.reporting.runs import Run, comparability_warnings
 
 
@@ -43,6 +42,9 @@ def markdown(runs: list[Run], warnings: list[str]) -> str:
 
 
 def bar_plot(runs: list[Run], path: Path) -> None:
+    """Imports matplotlib only here, so importing this module (and `emotune report --help`) stays fast."""
+    from emotune.plotting import plt, save_png
+
     own, _ = varying(runs)
     labels = [" ".join(o) or run.path.name for run, o in zip(runs, own)]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(runs) + 1.2))

@@ -8,6 +8,7 @@ between the two samples as the paper's abstract describes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -15,6 +16,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from emotune.sampling.label_rules import RULES, synthetic_labels
 from emotune.sampling.oversample import Batch, MultiLabelOversampler
+
+log = logging.getLogger(__name__)
 
 DIRECTIONS = ("reference", "paper")
 
@@ -42,13 +45,14 @@ class ISMOTE(MultiLabelOversampler):
         self.k_neighbors, self.direction, self.label_rule = k_neighbors, direction, label_rule
 
     def _fit_bag(self, name: str, X_bag: np.ndarray) -> None:
-        if len(X_bag) <= self.k_neighbors:
-            raise ValueError(
-                f"ISMOTE: label {name!r} has {len(X_bag)} positives in train, but k_neighbors={self.k_neighbors} "
-                f"needs at least {self.k_neighbors + 1}; lower k_neighbors"
-            )
-        self._knn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_bag)
-        self._neighbours = np.full((len(X_bag), self.k_neighbors), -1, dtype=np.int64)
+        """A bag of n rows has only n - 1 neighbours per seed, so k drops to that for this label alone, as the
+        reference does; the base class never passes a bag too small for one neighbour."""
+        k = min(self.k_neighbors, len(X_bag) - 1)
+        if k < self.k_neighbors:
+            log.warning("ISMOTE: label %r has %d positives in train, so k_neighbors=%d is clamped to %d for it",
+                        name, len(X_bag), self.k_neighbors, k)
+        self._knn = NearestNeighbors(n_neighbors=k + 1).fit(X_bag)
+        self._neighbours = np.full((len(X_bag), k), -1, dtype=np.int64)
 
     def _neighbours_of(self, X_bag: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         """Queried only for rows drawn as seeds: a large bag that needs few rows never pays for all of them."""
@@ -61,7 +65,7 @@ class ISMOTE(MultiLabelOversampler):
     def _make(self, X_bag: np.ndarray, Y_bag: np.ndarray, seeds: np.ndarray, rng: np.random.Generator) -> Batch:
         n = len(seeds)
         neighbours = self._neighbours_of(X_bag, seeds)
-        picked = neighbours[np.arange(n), rng.integers(0, self.k_neighbors, size=n)]
+        picked = neighbours[np.arange(n), rng.integers(0, neighbours.shape[1], size=n)]
         d = X_bag[seeds] - X_bag[picked]
         if self.direction == "paper":
             d = -d

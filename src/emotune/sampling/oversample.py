@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 COUNTING = ("running", "reference")
 MAX_ROUNDS = 100
+MIN_POSITIVES = 2  # a synthetic row needs a seed and a second real row of the same label
 
 
 @dataclass
@@ -58,7 +59,8 @@ class MultiLabelOversampler:
         self.random_state = random_state
 
     def _fit_bag(self, name: str, X_bag: np.ndarray) -> None:
-        """Prepares what `_make` needs for one label's bag (e.g. its nearest neighbours)."""
+        """Prepares what `_make` needs for one label's bag (e.g. its nearest neighbours). `fit_resample` skips
+        labels with fewer than MIN_POSITIVES positives for every oversampler, so a bag here has at least that."""
 
     def _make(self, X_bag: np.ndarray, Y_bag: np.ndarray, seeds: np.ndarray, rng: np.random.Generator) -> Batch:
         raise NotImplementedError
@@ -84,8 +86,9 @@ class MultiLabelOversampler:
             bag = np.flatnonzero(Y[:, label])
             if self.targets_[label] <= baseline[label]:
                 continue
-            if len(bag) < 2:
-                log.warning("Oversampling skips %r: %d positive(s), at least 2 are needed", names[label], len(bag))
+            if len(bag) < MIN_POSITIVES:
+                log.warning("Oversampling skips %r: %d positive(s), at least %d are needed", names[label], len(bag),
+                            MIN_POSITIVES)
                 continue
             self._fit_bag(names[label], X[bag])
             if running:

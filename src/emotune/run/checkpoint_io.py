@@ -30,12 +30,15 @@ def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
         raise ValueError(f"{path}: not a readable checkpoint (truncated or corrupt?): {error}") from error
 
 
-def check_resume(model: EmotionClassifier, checkpoint_dir: str | Path, ckpt_path: str | None) -> None:
+def check_resume(model: EmotionClassifier, checkpoint_dir: Path | None, ckpt_path: str | None) -> None:
     """Run before anything is written, so resuming from a checkpoint that does not fit the configured model
     (another encoder width, LoRA rank or backbone) fails with the run dir as it was."""
     if not ckpt_path:
         return
-    path = Path(checkpoint_dir) / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if ckpt_path == "last" and checkpoint_dir is None:
+        raise ValueError("ckpt_path=last needs a ModelCheckpoint in callbacks (it names the checkpoint folder); "
+                         "give a checkpoint path instead")
+    path = checkpoint_dir / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if ckpt_path == "last" and not path.is_file():
         return  # Lightning starts from scratch, and says so
     model.check_covers_trainable(read_checkpoint(path, mmap=True)["state_dict"], str(path))

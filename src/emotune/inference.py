@@ -1,0 +1,33 @@
+"""The one inference path: texts or a split become probabilities through Lightning's `Trainer.predict`."""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from emotune.data.in_memory import TextsSource
+from emotune.model import EmotionClassifier
+from emotune.resolvers import best_precision
+from emotune.run.loader import TrainedRun
+
+PROGRESS_FROM = 1000  # texts; fewer finish before a progress bar would say anything
+
+
+def predict_loader(model: EmotionClassifier, loader: DataLoader, accelerator: str = "auto",
+                   precision: str | None = None, progress: bool = False) -> torch.Tensor:
+    """One device, no logger, rows in loader order: after a multi-process fit, the fit's own trainer would give
+    each rank a share of the rows."""
+    trainer = L.Trainer(accelerator=accelerator, devices=1, precision=precision or best_precision(), logger=False,
+                        enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
+    return torch.cat(trainer.predict(model, loader)).float()
+
+
+def probabilities(run: TrainedRun, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """(n_texts, n_labels) probabilities from a loaded run, encoded exactly as its training data was."""
+    if not texts:
+        raise ValueError("nothing to score: the input holds no texts")
+    datamodule = run.datamodule(source=TextsSource(texts, run.label_names))
+    datamodule.eval_batch_size = batch_size
+    return predict_loader(run.model, datamodule.loader("predict"), progress=len(texts) >= PROGRESS_FROM).numpy()

@@ -1,0 +1,45 @@
+"""The files of a run dir, by name, and the check that a run dir holds what a use of it needs.
+
+Reading these needs nothing heavy, so entry points can refuse a wrong run dir before importing the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
+THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
+ADAPTER = "adapter"
+ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
+WEIGHTS = ("export", "best", "last")
+
+
+def checkpoint_file(run_dir: Path, weights: str) -> Path:
+    return Path(run_dir) / "checkpoints" / f"{weights}.ckpt"
+
+
+def read_json(run_dir: Path, name: str) -> dict:
+    return json.loads((Path(run_dir) / name).read_text(encoding="utf-8"))
+
+
+def required_files(run_dir: Path, weights: str) -> list[str]:
+    """`export` is what `emotune predict` uses (safetensors only); `best` and `last` are training checkpoints."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights={weights!r}: expected one of {WEIGHTS}")
+    if weights != "export":
+        return [CONFIG, LABELS, RUN_INFO, str(checkpoint_file(Path(), weights))]
+    names = [CONFIG, LABELS, RUN_INFO, MANIFEST, THRESHOLDS, HEAD]
+    if (run_dir / MANIFEST).is_file() and read_json(run_dir, MANIFEST).get("adapter"):
+        names.append(ADAPTER_WEIGHTS)
+    return names
+
+
+def check_run_dir(run_dir: Path, weights: str = "export") -> None:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"{run_dir}: no such run dir")
+    missing = [name for name in required_files(run_dir, weights) if not (run_dir / name).is_file()]
+    if missing:
+        when = "when training finishes" if weights == "export" else "as training goes"
+        raise FileNotFoundError(f"{run_dir} is not a usable training run dir: missing {', '.join(missing)} "
+                                f"(written {when})")

@@ -1,0 +1,77 @@
+"""The one run-dir loader: config.yaml, labels.json and run.json rebuild the model, and its weights come from the
+export (safetensors) or from a training checkpoint (read with weights_only=True)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from emotune.data import build_datamodule
+from emotune.data.datamodule import EmotionDataModule
+from emotune.data.label_stats import LabelStats
+from emotune.data.protocols import DataSource
+from emotune.model import EmotionClassifier, build_classifier
+from emotune.model.module import REBUILD_KEY
+from emotune.run.checkpoint_io import read_checkpoint
+from emotune.run.export import load_exported_weights
+from emotune.run.files import CONFIG, LABELS, RUN_INFO, THRESHOLDS, check_run_dir, checkpoint_file, read_json
+from emotune.run.thresholds import threshold_vector, thresholds_record
+
+
+@dataclass
+class TrainedRun:
+    path: Path
+    cfg: DictConfig
+    labels: LabelStats
+    input_width: int | None
+    thresholds: dict
+    model: EmotionClassifier
+    weights: str
+
+    @property
+    def label_names(self) -> list[str]:
+        return self.labels.names
+
+    def datamodule(self, data_cfg: DictConfig | None = None, source: DataSource | None = None) -> EmotionDataModule:
+        """Encodes as training did (the run's fitted encoder or tokenizer); `data_cfg` points it at other files,
+        `source` hands it texts to score."""
+        datamodule = build_datamodule(self.cfg, data_cfg, source)
+        datamodule.load_state(self.path, self.input_width)
+        if datamodule.label_names != self.label_names:
+            raise ValueError(f"label set mismatch: {self.path / LABELS} has {self.label_names}, the data has "
+                             f"{datamodule.label_names}")
+        return datamodule
+
+    def threshold_vector(self, override: float | None = None) -> np.ndarray:
+        return threshold_vector(self.thresholds, self.label_names, override)
+
+
+def load_checkpoint_weights(model: EmotionClassifier, path: Path) -> None:
+    state = read_checkpoint(path)
+    if REBUILD_KEY not in state:
+        raise ValueError(f"{path}: not an emotune checkpoint (no '{REBUILD_KEY}' entry)")
+    if state[REBUILD_KEY]["label_names"] != model.label_names:
+        raise ValueError(f"label set mismatch: {path} has {state[REBUILD_KEY]['label_names']}, the run dir's "
+                         f"{LABELS} has {model.label_names}")
+    model.load_trainable(state["state_dict"], str(path))
+
+
+def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "auto") -> TrainedRun:
+    """`weights`: `export` (what a finished run leaves; thresholds included), `best` or `last` (checkpoints).
+    The backbone is placed for `accelerator`, as `trainer.accelerator` places it in training."""
+    run_dir = Path(run_dir)
+    check_run_dir(run_dir, weights)
+    cfg = OmegaConf.load(run_dir / CONFIG)
+    labels = LabelStats(**read_json(run_dir, LABELS))
+    input_width = read_json(run_dir, RUN_INFO).get("input_width")
+    model = build_classifier(cfg, labels, input_width, accelerator)
+    if weights == "export":
+        load_exported_weights(model, run_dir)
+    else:
+        load_checkpoint_weights(model, checkpoint_file(run_dir, weights))
+    thresholds = (read_json(run_dir, THRESHOLDS) if (run_dir / THRESHOLDS).is_file()
+                  else thresholds_record(labels.names, cfg.model.threshold, None, None))
+    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, model.eval(), weights)
