@@ -1,10 +1,14 @@
 """Train an emotion classifier: `python train.py experiment=quickstart loss.gamma=2 lora.r=16`."""
 
+import sys
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
 import emotune  # noqa: F401  (registers config resolvers)
 from emotune.errors import fail, user_errors
+from emotune.overrides import null_groups_as_deletions
 from emotune.preflight import preflight
 
 
@@ -21,4 +25,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = null_groups_as_deletions(sys.argv[1:], Path(__file__).parent / "conf")
     main()
