@@ -39,7 +39,7 @@ def predict_fails_intact(capsys, run_dir: Path, output: Path, match: str, *args:
 
 def test_run_dir_missing_its_checkpoint(run_dir) -> None:
     (run_dir / "checkpoints" / "best.ckpt").unlink()
-    fails_intact(run_dir, FileNotFoundError, r"best\.ckpt: checkpoint not found; is .* a finished training run dir")
+    fails_intact(run_dir, FileNotFoundError, r"is not a usable training run dir: missing checkpoints/best\.ckpt")
 
 
 def test_truncated_checkpoint(run_dir) -> None:
@@ -49,7 +49,7 @@ def test_truncated_checkpoint(run_dir) -> None:
 
 
 def test_label_set_differs_between_checkpoint_and_data(run_dir) -> None:
-    fails_intact(run_dir, ValueError, r"label set mismatch: the checkpoint has \['admiration'.*, the val data has "
+    fails_intact(run_dir, ValueError, r"label set mismatch: .*labels\.json has \['admiration'.*, the data has "
                                       r"\['anger', 'disgust', 'fear', 'joy', 'sadness', 'surprise', 'neutral'\]",
                  label_set="ekman")
 
@@ -74,7 +74,7 @@ def test_predict_with_an_incomplete_run_dir(run_dir, tmp_path, capsys) -> None:
     (run_dir / "head.safetensors").unlink()
     texts = tmp_path / "texts.txt"
     texts.write_text("so happy\n")
-    predict_fails_intact(capsys, run_dir, tmp_path / "out.jsonl", "not a complete exported run: missing "
+    predict_fails_intact(capsys, run_dir, tmp_path / "out.jsonl", "is not a usable training run dir: missing "
                          "head.safetensors", "--input", str(texts))
 
 
