@@ -30,6 +30,7 @@ from transformers import AutoModel, MistralConfig
 import emotune  # noqa: F401  (registers config resolvers)
 from emotune.data.label_stats import LabelStats
 from emotune.model import EmbeddingClassifierNet, TextClassifierNet
+from emotune.placement import backbone_device_map
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = {
@@ -70,7 +71,8 @@ def compose_config(model_dir: Path, args: argparse.Namespace):
 def build_backbone(config: MistralConfig, cfg, folder: Path, device: torch.device) -> torch.nn.Module:
     """Saves random weights like a hub checkpoint, then loads them through `load_backbone`."""
     AutoModel.from_config(config, dtype=torch.bfloat16).save_pretrained(folder)
-    backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora)
+    placement = backbone_device_map("gpu" if device.type == "cuda" else "cpu")
+    backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
     return backbone.to(device)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import lightning as L
 import numpy as np
 import torch
@@ -19,8 +21,14 @@ def predict_loader(model: EmotionClassifier, loader: DataLoader, accelerator: st
                    precision: str | None = None, progress: bool = False) -> torch.Tensor:
     """One device, no logger, rows in loader order: after a multi-process fit, the fit's own trainer would give
     each rank a share of the rows."""
-    trainer = L.Trainer(accelerator=accelerator, devices=1, precision=precision or best_precision(), logger=False,
-                        enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
+    announcements = logging.getLogger("lightning.pytorch.utilities.rank_zero")  # device and tip lines, each time
+    level = announcements.level
+    announcements.setLevel(logging.WARNING)
+    try:
+        trainer = L.Trainer(accelerator=accelerator, devices=1, precision=precision or best_precision(), logger=False,
+                            enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
+    finally:
+        announcements.setLevel(level)
     return torch.cat(trainer.predict(model, loader)).float()
 
 

@@ -18,7 +18,7 @@ from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
 
-STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ()}
+STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "predict": ()}
 
 
 class EmotionDataModule(L.LightningDataModule):
@@ -145,9 +145,6 @@ class EmotionDataModule(L.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         return self.loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self.loader("test")
 
     def loader(self, name: str) -> DataLoader:
         """An unshuffled loader for any split, for evaluation outside `trainer.fit`."""

@@ -35,8 +35,7 @@ class EmotionClassifier(L.LightningModule):
         self.rebuild = rebuild or {}
         self.strict_loading = False
         metrics = build_metrics(len(label_names), threshold)
-        self.val_metrics = metrics.clone(prefix="")
-        self.test_metrics = metrics.clone(prefix="")
+        self.val_metrics = metrics
 
     def forward(self, inputs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
         """`inputs` is a batch of embeddings (model=embedding) or of token ids and masks (model=text)."""
@@ -49,31 +48,19 @@ class EmotionClassifier(L.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=True)
         return loss
 
-    def _eval_step(self, batch: tuple, stage: str) -> None:
+    def validation_step(self, batch: tuple, batch_idx: int) -> None:
+        """Selection only (best epoch); reported numbers come from evaluate.py, through the inference path."""
         inputs, labels = batch
         logits = self(inputs)
-        self.log(f"{stage}/loss", self.loss_fn(logits, labels), on_epoch=True, prog_bar=stage == "val")
-        getattr(self, f"{stage}_metrics").update(torch.sigmoid(logits.float()), labels.int())
-
-    def validation_step(self, batch: tuple, batch_idx: int) -> None:
-        self._eval_step(batch, "val")
-
-    def test_step(self, batch: tuple, batch_idx: int) -> None:
-        self._eval_step(batch, "test")
-
-    def _log_metrics(self, stage: str) -> None:
-        metrics = getattr(self, f"{stage}_metrics")
-        values = flatten(metrics.compute(), self.label_names, stage)
-        headline = values.pop(f"{stage}/macro_f1")
-        self.log_dict(values)
-        self.log(f"{stage}/macro_f1", headline, prog_bar=True)
-        metrics.reset()
+        self.log("val/loss", self.loss_fn(logits, labels), on_epoch=True, prog_bar=True)
+        self.val_metrics.update(torch.sigmoid(logits.float()), labels.int())
 
     def on_validation_epoch_end(self) -> None:
-        self._log_metrics("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_metrics("test")
+        values = flatten(self.val_metrics.compute(), self.label_names, "val")
+        headline = values.pop("val/macro_f1")
+        self.log_dict(values)
+        self.log("val/macro_f1", headline, prog_bar=True)
+        self.val_metrics.reset()
 
     def predict_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
         return torch.sigmoid(self(batch[0]).float())
