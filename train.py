@@ -1,7 +1,6 @@
 """Train an emotion classifier: `python train.py experiment=quickstart loss.gamma=2 lora.r=16`."""
 
 import sys
-from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -14,7 +13,7 @@ from emotune.preflight import preflight
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Returns the selected epoch's val macro-F1, the value Hydra sweepers optimise."""
+    """Returns the selected epoch's monitored metric (val macro-F1 by default), the value Hydra sweepers optimise."""
     with user_errors("train.py"):
         problems = preflight(cfg)
         if problems:
@@ -25,5 +24,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    sys.argv[1:] = null_groups_as_deletions(sys.argv[1:], Path(__file__).parent / "conf")
+    sys.argv[1:] = null_groups_as_deletions(sys.argv[1:])
     main()

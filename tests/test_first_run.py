@@ -96,6 +96,18 @@ def test_threshold_and_selection_settings_are_checked_before_any_work(tmp_path: 
                         "only reports, it never chooses"]
 
 
+def test_an_unwritable_hydra_run_dir_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run("train.py", "experiment=quickstart", f"hydra.run.dir={tmp_path / 'a-file' / 'run'}", cwd=tmp_path)
+    assert errors(result) == [f"train.py: error: hydra.run.dir={tmp_path / 'a-file' / 'run'}: cannot be created "
+                              f"({tmp_path / 'a-file'} is not a writable directory)"]
+
+
+def test_a_mistyped_target_is_one_line(tmp_path: Path, own_data) -> None:
+    result = run("train.py", *own_overrides(own_data, tmp_path), "loss._target_=emotune.loss.Nope", cwd=tmp_path)
+    assert len(errors(result)) == 1 and "emotune.loss.Nope" in errors(result)[0]
+
+
 def test_an_unwritable_run_dir_is_one_line(tmp_path: Path, own_data) -> None:
     (tmp_path / "a-file").write_text("")
     result = run("train.py", *own_overrides(own_data, tmp_path), f"paths.output_dir={tmp_path / 'a-file' / 'run'}",
@@ -124,7 +136,8 @@ def test_a_small_dataset_of_ones_own_trains_and_says_what_it_adapted(tmp_path: P
     assert KERNELS_WARNING not in result.stderr
 
 
-@pytest.mark.parametrize("override", ["++trainer.fast_dev_run=true", "debug=fdr", "logger=null", "callbacks=null"])
+@pytest.mark.parametrize("override", ["++trainer.fast_dev_run=true", "debug=fdr", "debug=limit", "debug=overfit",
+                                      "logger=null", "callbacks=null"])
 def test_lightning_and_template_debug_moves_run_end_to_end(tmp_path: Path, own_data, override) -> None:
     result = run("train.py", *own_overrides(own_data, tmp_path), override, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -153,3 +166,6 @@ def test_evaluating_a_folder_that_is_not_a_run_is_one_line(tmp_path: Path) -> No
     assert errors(result, "evaluate.py") == [
         f"evaluate.py: error: {tmp_path} is not a usable training run dir: missing config.yaml, labels.json, "
         "run.json, checkpoints/best.ckpt (written as training goes)"]
+    result = run("evaluate.py", f"run_dir={tmp_path / 'typo'}", "split=val", cwd=tmp_path)
+    assert errors(result, "evaluate.py") == [f"evaluate.py: error: {tmp_path / 'typo'}: no such run dir"]
+    assert not (tmp_path / "typo").exists()

@@ -15,10 +15,12 @@ from emotune.data import GoEmotions, TableSource
 from emotune.data.in_memory import TextsSource
 from emotune.data.protocols import DataSource
 from emotune.encoders import LsaEncoder, SentenceTransformerEncoder
-from emotune.encoders.protocol import TextEncoder
+from emotune.encoders.protocol import FittedEncoder, TextEncoder
+from emotune.metric_names import AVERAGED, PER_LABEL
+from emotune.metrics import build_metrics
 from emotune.overrides import null_groups_as_deletions
 from emotune.placement import backbone_device_map
-from emotune.preflight import parameter_count, preflight
+from emotune.preflight import Found, parameter_count, preflight
 
 
 def test_parameter_count_follows_the_decoder_shapes(tmp_path: Path) -> None:
@@ -27,9 +29,10 @@ def test_parameter_count_follows_the_decoder_shapes(tmp_path: Path) -> None:
     text = {"hidden_size": 5120, "num_hidden_layers": 40, "intermediate_size": 32768, "num_attention_heads": 32,
             "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 131072}
     (tmp_path / "config.json").write_text(json.dumps({"text_config": text, "vision_config": {}}))
-    assert parameter_count(tmp_path / "config.json", "anything") == pytest.approx(22.90e9, rel=0.001)
-    assert parameter_count(None, "org/Some-Model-7B-Instruct") == 7e9
-    assert parameter_count(None, "org/model-v2") is None
+    assert parameter_count(Found(config_file=tmp_path / "config.json"), "anything") == pytest.approx(22.90e9, rel=1e-3)
+    assert parameter_count(Found(hub_parameters=3e9), "org/Some-Model-7B-Instruct") == 3e9
+    assert parameter_count(Found(), "org/Some-Model-7B-Instruct") == 7e9
+    assert parameter_count(Found(), "org/model-v2") is None
 
 
 def test_a_tiny_quantized_backbone_on_cpu_passes(tmp_path: Path, tiny_mistral: Path, small_table_overrides) -> None:
@@ -60,12 +63,14 @@ def test_placement_follows_the_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCAL_RANK", "1")
     assert backbone_device_map("gpu", [2, 3]) == {"": 3}
     assert backbone_device_map("gpu", 2) == {"": 1}
+    assert backbone_device_map("gpu", "2,3") == {"": 3} and backbone_device_map("gpu", "1,") == {"": 1}
+    assert backbone_device_map("gpu", "2") == {"": 1}  # a count: this process's own device
 
 
-def test_null_group_choices_become_deletions(tmp_path: Path) -> None:
-    (tmp_path / "logger").mkdir()
-    argv = ["logger=null", "loss.gamma=null", "seed=1", "logger.csv.name=null"]
-    assert null_groups_as_deletions(argv, tmp_path) == ["~logger", "loss.gamma=null", "seed=1", "logger.csv.name=null"]
+def test_null_logger_and_callbacks_become_deletions() -> None:
+    argv = ["logger=null", "callbacks=null", "model=null", "loss.gamma=null", "logger.csv.name=null"]
+    assert null_groups_as_deletions(argv) == ["~logger", "~callbacks", "model=null", "loss.gamma=null",
+                                              "logger.csv.name=null"]
 
 
 def test_sources_and_encoders_meet_their_protocols(tmp_path: Path, keyword_jsonl: Path) -> None:
@@ -73,7 +78,19 @@ def test_sources_and_encoders_meet_their_protocols(tmp_path: Path, keyword_jsonl
     assert isinstance(TextsSource(["a"], ["joy"]), DataSource)
     folder = write_goemotions(tmp_path / "goemotions", {"train.tsv": goemotions_rows(10)})
     assert isinstance(GoEmotions(str(folder), verify_checksums=False, download=False), DataSource)
-    assert isinstance(LsaEncoder(), TextEncoder) and isinstance(SentenceTransformerEncoder("x"), TextEncoder)
+    assert isinstance(LsaEncoder(), FittedEncoder) and isinstance(SentenceTransformerEncoder("x"), TextEncoder)
+    assert not isinstance(SentenceTransformerEncoder("x"), FittedEncoder)
+
+
+def test_the_monitor_names_are_the_logged_ones(tmp_path: Path, small_table_overrides) -> None:
+    assert set(build_metrics(3)) == {*AVERAGED, *PER_LABEL}
+    cfg = compose_train(tmp_path, small_table_overrides + ["experiment=quickstart",
+                                                           "callbacks.model_checkpoint.monitor=val/macro_f2"])
+    assert preflight(cfg)[0].startswith("callbacks.model_checkpoint.monitor=val/macro_f2: expected val/loss or")
+    cfg = compose_train(tmp_path, small_table_overrides + ["experiment=quickstart",
+                                                           "callbacks.model_checkpoint.monitor=val/loss"])
+    assert preflight(cfg) == ["callbacks.model_checkpoint.mode=max: val/loss is better when lower, so mode should be "
+                              "min"]
 
 
 @pytest.mark.parametrize(("name", "expected"), [("constant", [1.0] * 10), ("cosine", None)])

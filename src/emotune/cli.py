@@ -7,7 +7,6 @@ instead of after loading torch, lightning and pandas.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -64,11 +63,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    try:
+    from emotune.errors import user_errors  # loaded once a command runs, so --help stays instant
+
+    with user_errors(f"emotune {args.command}"):
         args.run(args)
-    except (OSError, ValueError) as err:
-        print(f"emotune {args.command}: {err}", file=sys.stderr)
-        raise SystemExit(2) from err
 
 
 if __name__ == "__main__":

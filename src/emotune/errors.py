@@ -12,7 +12,13 @@ from contextlib import contextmanager
 from hydra.errors import InstantiationException
 from omegaconf.errors import OmegaConfBaseException
 
-USER_ERRORS = (ValueError, TypeError, OSError, KeyError, OmegaConfBaseException)
+# Raised for bad input wherever they come from; Lightning's MisconfigurationException is matched by name, since
+# importing Lightning here would cost the preflight seconds.
+USER_ERRORS = (ValueError, OSError, ImportError, OmegaConfBaseException)
+LIGHTNING_CONFIG_ERROR = "MisconfigurationException"
+# Bad input only when Hydra raised them while building an object from the config (a wrong keyword, a missing key);
+# elsewhere they are bugs, and keep their traceback.
+CONFIG_ONLY = (TypeError, KeyError)
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -33,12 +39,18 @@ def fail(prog: str, problems: list[str]) -> None:
     raise SystemExit(2)
 
 
+def is_user_error(error: BaseException) -> bool:
+    cause = root_cause(error)
+    if isinstance(cause, USER_ERRORS) or any(c.__name__ == LIGHTNING_CONFIG_ERROR for c in type(cause).__mro__):
+        return True
+    return cause is not error and isinstance(cause, CONFIG_ONLY)
+
+
 @contextmanager
 def user_errors(prog: str) -> Iterator[None]:
     try:
         yield
-    except (InstantiationException, *USER_ERRORS) as error:
-        cause = root_cause(error)
-        if os.environ.get("HYDRA_FULL_ERROR") == "1" or not isinstance(cause, USER_ERRORS):
+    except Exception as error:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1" or not is_user_error(error):
             raise
-        fail(prog, [one_line(cause)])
+        fail(prog, [one_line(root_cause(error))])

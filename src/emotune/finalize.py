@@ -36,6 +36,9 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
     load_selected(trainer, model)
     split = cfg.thresholds.tune_on
     tuned = None
+    if split and trainer.fast_dev_run:
+        log.info("fast_dev_run: thresholds are not tuned; every label keeps model.threshold=%s", cfg.model.threshold)
+        split = None
     if split:
         probs = predict_loader(model, datamodule.loader(split), cfg.trainer.accelerator, cfg.trainer.precision)
         tuned = tune_thresholds(probs.numpy(), datamodule.split(split).labels)

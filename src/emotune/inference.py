@@ -20,13 +20,18 @@ PROGRESS_FROM = 1000  # texts; fewer finish before a progress bar would say anyt
 def predict_loader(model: EmotionClassifier, loader: DataLoader, accelerator: str = "auto",
                    precision: str | None = None, progress: bool = False) -> torch.Tensor:
     """One device, no logger, rows in loader order: after a multi-process fit, the fit's own trainer would give
-    each rank a share of the rows."""
+    each rank a share of the rows. A backbone already placed on a GPU (nf4 loads there) is scored on that GPU."""
+    placed = next((p.device for p in model.parameters() if p.device.type == "cuda"), None)
+    devices: int | list[int] = 1
+    if placed is not None:
+        accelerator, devices = "gpu", [placed.index or 0]
     announcements = logging.getLogger("lightning.pytorch.utilities.rank_zero")  # device and tip lines, each time
     level = announcements.level
     announcements.setLevel(logging.WARNING)
     try:
-        trainer = L.Trainer(accelerator=accelerator, devices=1, precision=precision or best_precision(), logger=False,
-                            enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
+        trainer = L.Trainer(accelerator=accelerator, devices=devices, precision=precision or best_precision(),
+                            logger=False, enable_checkpointing=False, enable_progress_bar=progress,
+                            enable_model_summary=False)
     finally:
         announcements.setLevel(level)
     return torch.cat(trainer.predict(model, loader)).float()

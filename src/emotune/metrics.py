@@ -1,4 +1,4 @@
-"""The metric set logged under val/ and test/, and its flattening into per-label names."""
+"""The metric set logged under val/ and reported by evaluate, and its flattening into per-label names."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torchmetrics.classification import (
     MultilabelRecall,
 )
 
-PER_LABEL = ("f1", "precision", "recall", "accuracy")
+from emotune.metric_names import PER_LABEL
 
 
 def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:

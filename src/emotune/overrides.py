@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+DROPPABLE = ("logger", "callbacks")
 
 
-def null_groups_as_deletions(argv: list[str], conf_dir: Path) -> list[str]:
-    """`logger=null` and `callbacks=null` drop a config group, which Hydra spells `~logger`: Hydra refuses null as a
-    group choice, so the template's debug moves would otherwise fail."""
-    out = []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        out.append(f"~{key}" if sep and value == "null" and (conf_dir / key).is_dir() else arg)
-    return out
+def null_groups_as_deletions(argv: list[str]) -> list[str]:
+    """`logger=null` and `callbacks=null` drop the group, which Hydra spells `~logger`: Hydra refuses null as a
+    group choice, so the template's debug moves would otherwise fail. Other groups are required and keep
+    Hydra's own error."""
+    return [f"~{arg.split('=', 1)[0]}" if arg in {f"{group}=null" for group in DROPPABLE} else arg for arg in argv]

@@ -15,13 +15,21 @@ def uses_cuda(accelerator: str) -> bool:
     return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
 
 
+def device_indices(devices: int | str | Sequence[int]) -> list[int] | None:
+    """Lightning's spellings: a list of indices, or a string "0,1" / "1," of indices; a bare count is None."""
+    if isinstance(devices, str):
+        return [int(part) for part in devices.split(",") if part.strip()] if "," in devices else None
+    if isinstance(devices, Sequence):
+        return [int(d) for d in devices]
+    return None
+
+
 def backbone_device_map(accelerator: str, devices: int | str | Sequence[int] = 1) -> dict | None:
     """nf4 weights are quantized where they load, so they go straight to this process's GPU: the LOCAL_RANK-th
-    of `trainer.devices` when it lists indices, else device LOCAL_RANK (0 outside a launcher). None leaves them
+    of `trainer.devices` when it names indices, else device LOCAL_RANK (0 outside a launcher). None leaves them
     on the CPU, for Lightning to move."""
     if not uses_cuda(accelerator):
         return None
     rank = int(os.environ.get("LOCAL_RANK", 0))
-    if isinstance(devices, Sequence) and not isinstance(devices, str) and len(devices) > rank:
-        return {"": int(devices[rank])}
-    return {"": rank}
+    indices = device_indices(devices)
+    return {"": indices[rank] if indices and len(indices) > rank else rank}

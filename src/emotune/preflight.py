@@ -6,54 +6,75 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import ensure_writable_dir
+from emotune.metric_names import AVERAGED, PER_LABEL
 from emotune.placement import uses_cuda
 
 LARGE_ON_CPU = 1e9  # parameters: above this a quantized backbone is refused without a CUDA device
 THRESHOLD_SPLITS = (None, "val", "tune")
+SELECTABLE = {"loss", *AVERAGED, *PER_LABEL}
 
 
 def looks_like_path(name: str) -> bool:
     return name.startswith(("/", ".", "~")) or Path(name).expanduser().exists()
 
 
-def find_config(name: str, key: str, hub_timeout: float) -> tuple[Path | None, str | None]:
-    """The model's config.json, when it is on this machine, and a problem when the model cannot be found at all:
-    a local folder, the Hugging Face cache, or a reachable hub."""
+@dataclass
+class Found:
+    """Where a model was found (its config.json on this machine, or its size as the hub reports it), or why not."""
+
+    config_file: Path | None = None
+    hub_parameters: float | None = None
+    problem: str | None = None
+
+
+def find_model(name: str, key: str, hub_timeout: float) -> Found:
+    """A local folder, the Hugging Face cache, or a reachable hub, in that order."""
     import huggingface_hub
     from huggingface_hub import constants, try_to_load_from_cache
 
     if looks_like_path(name):
         folder = Path(name).expanduser()
         if not (folder / "config.json").is_file():
-            return None, f"{key}={name}: no model folder there (expected a folder with config.json)"
-        return folder / "config.json", None
-    cached = try_to_load_from_cache(name, "config.json")
-    if isinstance(cached, str):
-        return Path(cached), None
-    if constants.HF_HUB_OFFLINE:
-        return None, (f"{key}={name}: not a local folder and not in the Hugging Face cache ({constants.HF_HUB_CACHE}), "
-                      "and HF_HUB_OFFLINE is set; download it first or point the key at a local folder")
+            return Found(problem=f"{key}={name}: no model folder there (expected a folder with config.json)")
+        return Found(config_file=folder / "config.json")
     try:
-        huggingface_hub.model_info(name, timeout=hub_timeout)
+        cached = try_to_load_from_cache(name, "config.json")
+    except huggingface_hub.errors.HFValidationError:
+        return Found(problem=f"{key}={name}: no such local folder, and not a hub model id (owner/name)")
+    if isinstance(cached, str):
+        return Found(config_file=Path(cached))
+    if constants.HF_HUB_OFFLINE:
+        return Found(problem=f"{key}={name}: not a local folder and not in the Hugging Face cache "
+                             f"({constants.HF_HUB_CACHE}), and HF_HUB_OFFLINE is set; download it first or point the "
+                             "key at a local folder")
+    try:
+        info = huggingface_hub.model_info(name, timeout=hub_timeout, expand=["safetensors"])
     except huggingface_hub.errors.GatedRepoError:
-        return None, f"{key}={name}: the model is gated; accept its terms on the hub and run `hf auth login`"
+        return Found(problem=f"{key}={name}: the model is gated; accept its terms on the hub and run `hf auth login`")
     except huggingface_hub.errors.RepositoryNotFoundError:
-        return None, f"{key}={name}: no such model on the hub, in the cache or on disk"
+        return Found(problem=f"{key}={name}: no such model on the hub, in the cache or on disk")
     except Exception as error:  # noqa: BLE001  (any failure to reach the hub means the same here)
-        return None, (f"{key}={name}: not a local folder, not in the Hugging Face cache ({constants.HF_HUB_CACHE}), "
-                      f"and the hub is not reachable ({type(error).__name__}); point the key at a local folder")
-    return None, None
+        return Found(problem=f"{key}={name}: not a local folder, not in the Hugging Face cache "
+                             f"({constants.HF_HUB_CACHE}), and the hub is not reachable ({type(error).__name__}); "
+                             "point the key at a local folder")
+    return Found(hub_parameters=float(info.safetensors.total) if info.safetensors else None)
 
 
-def parameter_count(config_file: Path | None, name: str) -> float | None:
-    """From the decoder's shapes when its config is at hand, else from a size in the name (e.g. "24B")."""
-    if config_file is not None:
-        config = json.loads(config_file.read_text())
+def parameter_count(found: Found, name: str) -> float | None:
+    """From the decoder's shapes when its config is at hand, else the hub's count, else a size in the name."""
+    if found.hub_parameters:
+        return found.hub_parameters
+    if found.config_file is not None:
+        try:
+            config = json.loads(found.config_file.read_text())
+        except (OSError, ValueError):
+            config = {}
         config = config.get("text_config", config)
         try:
             h, layers, inter = config["hidden_size"], config["num_hidden_layers"], config["intermediate_size"]
@@ -73,13 +94,15 @@ def model_problems(cfg: DictConfig) -> list[str]:
     timeout = cfg.preflight.hub_timeout
     encoder = OmegaConf.select(cfg, "datamodule.encoder.name_or_path")
     if encoder:
-        problems.append(find_config(encoder, "encoder.name_or_path", timeout)[1])
+        problems.append(find_model(encoder, "encoder.name_or_path", timeout).problem)
     if not cfg.get("backbone"):
         return [p for p in problems if p]
+    if cfg.get("quant") and not cfg.get("lora"):
+        problems.append("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
     name = cfg.backbone.name_or_path
-    config_file, problem = find_config(name, "backbone.name_or_path", timeout)
-    problems.append(problem)
-    params = parameter_count(config_file, name)
+    found = find_model(name, "backbone.name_or_path", timeout)
+    problems.append(found.problem)
+    params = parameter_count(found, name)
     if cfg.get("quant") and params and params > LARGE_ON_CPU and not cfg.preflight.allow_cpu \
             and not uses_cuda(cfg.trainer.accelerator):
         problems.append(
@@ -89,7 +112,28 @@ def model_problems(cfg: DictConfig) -> list[str]:
     return [p for p in problems if p]
 
 
+def monitor_problems(cfg: DictConfig) -> list[str]:
+    """The checkpoint monitor picks the best epoch: a key the module never logs would fail only after an epoch."""
+    problems = []
+    for name, entry in (cfg.get("callbacks") or {}).items():
+        if not isinstance(entry, DictConfig) or not str(entry.get("_target_", "")).endswith("ModelCheckpoint"):
+            continue
+        monitor, mode = entry.get("monitor"), entry.get("mode", "min")
+        if monitor is None:
+            continue
+        metric = monitor.split("/")[1] if monitor.startswith("val/") and monitor.count("/") >= 1 else None
+        if metric not in SELECTABLE:
+            problems.append(f"callbacks.{name}.monitor={monitor}: expected val/loss or val/<metric> with <metric> one "
+                            f"of {', '.join(sorted(SELECTABLE - {'loss'}))} (per label: val/f1/<label>)")
+        elif mode != ("min" if metric == "loss" else "max"):
+            problems.append(f"callbacks.{name}.mode={mode}: {monitor} is better when "
+                            f"{'lower' if metric == 'loss' else 'higher'}, so mode should be "
+                            f"{'min' if metric == 'loss' else 'max'}")
+    return problems
+
+
 def selection_problems(cfg: DictConfig) -> list[str]:
+    """Also checked when training starts, so a direct call of `train` cannot tune on test either."""
     tune_on, fraction = cfg.thresholds.tune_on, cfg.datamodule.get("tune_fraction", 0.0)
     problems = []
     if tune_on not in THRESHOLD_SPLITS:
@@ -122,4 +166,5 @@ def preflight(cfg: DictConfig) -> list[str]:
     """Every problem found, in the order a user would fix them; empty when the run may start."""
     if not cfg.preflight.enabled:
         return []
-    return [*output_problems(cfg), *selection_problems(cfg), *resume_problems(cfg), *model_problems(cfg)]
+    return [*output_problems(cfg), *selection_problems(cfg), *monitor_problems(cfg), *resume_problems(cfg),
+            *model_problems(cfg)]

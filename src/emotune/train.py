@@ -18,8 +18,10 @@ from emotune.data.label_stats import LabelStats
 from emotune.finalize import finalize_run
 from emotune.instantiators import instantiate_group
 from emotune.model import build_classifier
+from emotune.preflight import selection_problems
 from emotune.run.checkpoint_io import check_resume
-from emotune.run.files import CONFIG, LABELS, RUN_INFO
+from emotune.run.export import remove_export
+from emotune.run.files import CONFIG, LABELS, METRICS, RUN_INFO
 from emotune.run_logging import log_config, log_results
 from emotune.sampling.label_counts import write_label_counts
 
@@ -61,7 +63,9 @@ def objective(summary: dict) -> float | None:
 def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModule, labels: LabelStats,
                     train_counts: dict) -> None:
     """What rebuilds the model (config, train labels, input width) is written before fitting, so every
-    checkpoint in the run dir can be loaded from the run dir's own files."""
+    checkpoint in the run dir can be loaded from the run dir's own files. An earlier run's export in the same dir
+    goes first: it would not match the new config."""
+    remove_export(run_dir)
     write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
     write_json(run_dir / LABELS, labels.as_dict())
     write_json(run_dir / RUN_INFO, {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(),
@@ -72,16 +76,19 @@ def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModul
 
 def train(cfg: DictConfig) -> dict:
     """Returns the run's summary, as written to metrics.json."""
+    problems = selection_problems(cfg)
+    if problems:
+        raise ValueError(problems[0])
     L.seed_everything(cfg.seed, workers=True)
     run_dir = ensure_writable_dir(Path(cfg.paths.output_dir), "paths.output_dir")
+    loggers = instantiate_group(cfg.get("logger"), "logger")
+    callbacks = usable_callbacks(instantiate_group(cfg.get("callbacks"), "callbacks"), loggers)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     train_counts = datamodule.train_counts()
     labels = datamodule.train_label_stats()
     model = build_classifier(cfg, labels, datamodule.input_width)
-    loggers = instantiate_group(cfg.get("logger"), "logger")
-    callbacks = usable_callbacks(instantiate_group(cfg.get("callbacks"), "callbacks"), loggers)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     check_resume(model, checkpoint_dir(callbacks), cfg.get("ckpt_path"))
 
     # Data, labels, sampling and model are all checked by now: a bad input has left the run dir as it was.
@@ -91,6 +98,8 @@ def train(cfg: DictConfig) -> dict:
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:
         return summary  # rank 0 alone tunes thresholds and exports
+    if not any(isinstance(c, RunSummary) for c in callbacks):
+        write_json(run_dir / METRICS, summary)
     finalize_run(trainer, model, datamodule, cfg, run_dir)
     log_results(trainer.loggers, run_dir, summary, datamodule.label_names)
     if summary["best"] is not None:

@@ -10,13 +10,21 @@ from emotune.atomic import write_json
 
 
 class RunSummary(L.Callback):
-    """Rewritten after every validation, so a killed run still leaves the metrics it reached."""
+    """Rewritten after every validation, so a killed run still leaves the metrics it reached. Without a monitor of
+    its own it follows the trainer's ModelCheckpoint, so `best` is the epoch whose weights were kept."""
 
-    def __init__(self, path: str, monitor: str = "val/macro_f1", mode: str = "max") -> None:
+    def __init__(self, path: str, monitor: str | None = None, mode: str | None = None) -> None:
         self.path = Path(path)
         self.monitor, self.mode = monitor, mode
         self.best: dict | None = None
         self.final: dict | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        checkpoint = trainer.checkpoint_callback
+        if self.monitor is None:
+            self.monitor = getattr(checkpoint, "monitor", None) or "val/macro_f1"
+            self.mode = self.mode or getattr(checkpoint, "mode", None) or "max"
+        self.mode = self.mode or "max"
 
     def _better(self, value: float) -> bool:
         if self.best is None:

@@ -26,7 +26,6 @@ class EmotionDataModule(L.LightningDataModule):
     `features(name)`, a (rows, d) array: sentence embeddings, or row ids where the input is text."""
 
     collate_fn = None
-    input_kind: str  # what a row becomes for the net: "embedding" or "text"; the net must read the same
 
     def __init__(
         self,

@@ -15,8 +15,6 @@ from emotune.encoders.protocol import TextEncoder
 
 
 class EmbeddingDataModule(EmotionDataModule):
-    input_kind = "embedding"
-
     def __init__(self, source: DataSource, encoder: TextEncoder, cache_dir: str | None = None, **kwargs) -> None:
         super().__init__(source, **kwargs)
         self.encoder = encoder

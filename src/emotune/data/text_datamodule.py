@@ -49,8 +49,6 @@ class TextDataModule(EmotionDataModule):
     """Resampling duplicates or drops whole rows here (its features are row ids): ISMOTE, which interpolates
     embeddings, is refused rather than silently doing nothing."""
 
-    input_kind = "text"
-
     def __init__(self, source: DataSource, tokenizer: str, max_length: int = 128, trust_remote_code: bool = False,
                  group_by_length: bool = False, **kwargs) -> None:
         super().__init__(source, **kwargs)

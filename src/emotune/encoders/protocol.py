@@ -10,8 +10,8 @@ import numpy as np
 
 @runtime_checkable
 class TextEncoder(Protocol):
-    """`identity()` keys the embedding cache, so it must change whenever the vectors would. An encoder with
-    `needs_fit` also has `fit(texts, fit_hash)` and a `fit_hash` attribute, and is fitted on train only."""
+    """`identity()` keys the embedding cache, so it must change whenever the vectors would. One with `needs_fit`
+    is also a `FittedEncoder`."""
 
     needs_fit: bool
 
@@ -26,3 +26,13 @@ class TextEncoder(Protocol):
         ...
 
     def load_state(self, folder: Path) -> None: ...
+
+
+@runtime_checkable
+class FittedEncoder(TextEncoder, Protocol):
+    """An encoder with `needs_fit` (LSA): fitted on the train texts only; `fit_hash` names those texts, so the cache
+    keeps one fitted state per train split."""
+
+    fit_hash: str | None
+
+    def fit(self, texts: list[str], fit_hash: str) -> None: ...

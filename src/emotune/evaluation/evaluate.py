@@ -25,6 +25,9 @@ def with_thresholds(run: TrainedRun, split: str, probs: torch.Tensor, labels: to
     if not run.thresholds.get("per_label"):
         return at_fixed
     tuned_on = run.thresholds.get("tuned_on")
+    if run.weights == "last":
+        log.warning("The tuned thresholds were chosen for the best weights; with the last ones the fixed threshold "
+                    "is the fairer headline")
     if tuned_on == split:
         log.warning("Thresholds were tuned on %s itself: these %s scores are optimistic", split, split)
     tuned = per_label_report(probs, labels, run.label_names, run.threshold_vector())

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emotune.data.label_stats import LabelStats
+from emotune.loss.weights import class_balanced_weights
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ class FocalLoss(nn.Module):
 
     Targets are multi-hot 0/1. (1 - p_t)^gamma is computed as exp(gamma * logsigmoid(-z)), z the logit signed
     towards the target: the direct power has an infinite derivative where p_t rounds to 1 and gamma < 1,
-    which turns confident predictions into NaN gradients."""
+    which turns confident predictions into NaN gradients. `class_balanced_beta` (see loss/weights.py) multiplies
+    each label's term by its class-balanced weight, as in Cui et al.'s class-balanced focal loss."""
 
     def __init__(
         self,
@@ -37,15 +39,18 @@ class FocalLoss(nn.Module):
         preferred: list[str] | None = None,
         alpha_preferred: float = 0.75,
         alpha_other: float = 0.25,
+        class_balanced_beta: float | None = None,
     ) -> None:
         super().__init__()
         self.gamma = gamma
         alpha = per_label_alpha(labels.names, list(preferred or []), alpha_preferred, alpha_other)
         self.register_buffer("alpha", alpha)
+        self.register_buffer("class_weight", class_balanced_weights(labels, class_balanced_beta))
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits, targets = logits.float(), targets.float()
         bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
         modulating = torch.exp(self.gamma * F.logsigmoid(-(2 * targets - 1) * logits))
         alpha_t = self.alpha * targets + (1 - self.alpha) * (1 - targets)
-        return (alpha_t * modulating * bce).mean()
+        loss = alpha_t * modulating * bce
+        return (loss if self.class_weight is None else loss * self.class_weight).mean()

@@ -34,6 +34,12 @@ def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict) -> Non
     write_json(run_dir / MANIFEST, {"adapter": isinstance(backbone, PeftModel)})
 
 
+def remove_export(run_dir: Path) -> None:
+    for name in (HEAD, THRESHOLDS, MANIFEST):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / ADAPTER, ignore_errors=True)
+
+
 def load_exported_weights(model: EmotionClassifier, run_dir: Path) -> None:
     """safetensors only: loading a run dir never unpickles anything."""
     if isinstance(getattr(model.net, "backbone", None), PeftModel):

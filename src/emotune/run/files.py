@@ -9,6 +9,7 @@ from pathlib import Path
 
 CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
 THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
+METRICS = "metrics.json"  # the best and final validation metrics
 ADAPTER = "adapter"
 ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
 WEIGHTS = ("export", "best", "last")
@@ -19,7 +20,11 @@ def checkpoint_file(run_dir: Path, weights: str) -> Path:
 
 
 def read_json(run_dir: Path, name: str) -> dict:
-    return json.loads((Path(run_dir) / name).read_text(encoding="utf-8"))
+    path = Path(run_dir) / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}); was it edited?") from error
 
 
 def required_files(run_dir: Path, weights: str) -> list[str]:
@@ -41,5 +46,8 @@ def check_run_dir(run_dir: Path, weights: str = "export") -> None:
     missing = [name for name in required_files(run_dir, weights) if not (run_dir / name).is_file()]
     if missing:
         when = "when training finishes" if weights == "export" else "as training goes"
+        hint = ""
+        if weights != "export" and not (run_dir / "checkpoints").is_dir() and (run_dir / HEAD).is_file():
+            hint = "; this run kept no checkpoints (debug or callbacks=null): use checkpoint=export"
         raise FileNotFoundError(f"{run_dir} is not a usable training run dir: missing {', '.join(missing)} "
-                                f"(written {when})")
+                                f"(written {when}){hint}")
