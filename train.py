@@ -9,6 +9,7 @@ import emotune  # noqa: F401  (registers config resolvers)
 from emotune.errors import fail, user_errors
 from emotune.overrides import null_groups_as_deletions
 from emotune.preflight import preflight
+from emotune.run.summary import finished_summary, objective
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -18,7 +19,10 @@ def main(cfg: DictConfig) -> float | None:
         problems = preflight(cfg)
         if problems:
             fail("train.py", problems)
-        from emotune.train import objective, train  # after the preflight: importing the model code takes seconds
+        done = finished_summary(cfg) if cfg.skip_finished else None
+        if done is not None:
+            return objective(done)
+        from emotune.train import train  # after the preflight: importing the model code takes seconds
 
         return objective(train(cfg))
 

@@ -70,17 +70,45 @@ def test_compare_of_a_missing_evaluation_says_what_to_run(multirun, capsys):
     assert "evaluate.py run_dir=" in capsys.readouterr().err
 
 
+def wandb_summary(path: Path) -> dict[str, str]:
+    """The final summary of an offline W&B run: its record log is LevelDB-framed protobuf Records after a 7-byte
+    file header; later summary updates replace earlier ones."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, pos, parts, summary = path.read_bytes(), 7, [], {}
+    while pos + 7 <= len(data):
+        if 32768 - pos % 32768 < 7:  # a block's tail too short for a header is padding
+            pos += 32768 - pos % 32768
+            continue
+        length, kind = int.from_bytes(data[pos + 4:pos + 6], "little"), data[pos + 6]
+        parts.append(data[pos + 7:pos + 7 + length])
+        pos += 7 + length
+        if kind == 0:
+            break
+        if kind in (1, 4):  # a whole record, or the last piece of one
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(b"".join(parts))
+            parts = []
+            if record.WhichOneof("record_type") == "summary":
+                summary.update({u.key or "/".join(u.nested_key): u.value_json for u in record.summary.update})
+    return summary
+
+
 def test_wandb_offline_run_holds_the_metrics(tmp_path):
     data = write_goemotions(tmp_path / "ge", {"train.tsv": goemotions_rows(120), "dev.tsv": goemotions_rows(40, 1)})
     cfg = compose_train(tmp_path, ["experiment=quickstart", f"data.data_dir={data}", "data.verify_checksums=false",
-                                   "encoder.dim=8", "encoder.min_df=1", "trainer.max_epochs=2", "logger=wandb",
-                                   "logger.wandb.mode=offline"])
+                                   "encoder.dim=8", "encoder.min_df=1", "trainer.max_epochs=4", "optimizer.lr=0.3",
+                                   "logger=wandb", "logger.wandb.mode=offline"])
     summary = train(cfg)
     runs = list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
     assert len(runs) == 1 and summary["best"] is not None
+    assert summary["best"]["epoch"] != summary["final"]["epoch"]  # lr 0.3 overshoots after the first epoch
     # the run's record log (protobuf records, key names stored as UTF-8) holds metrics, config and tables
     records = next(runs[0].glob("run-*.wandb")).read_bytes()
     for key in (b"val/macro_f1", b"val/f1/joy", b"train/loss_epoch", b"val/per_label", b"train/label_counts",
                 b"alpha_preferred"):
         assert key in records, key
     assert not list(runs[0].rglob("*.ckpt"))  # checkpoints are never uploaded
+    kept = wandb_summary(next(runs[0].glob("run-*.wandb")))  # what a Bayes sweep reads: the selected epoch's metric
+    assert json.loads(kept["best_epoch"]) == summary["best"]["epoch"]
+    assert json.loads(kept["val/macro_f1"]) == pytest.approx(summary["best"]["metrics"]["val/macro_f1"])

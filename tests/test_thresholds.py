@@ -26,3 +26,10 @@ def test_rare_label_gets_a_low_threshold():
     probs = np.array([[0.3], [0.25], [0.1], [0.05]])
     labels = np.array([[1], [1], [0], [0]])
     assert tune_thresholds(probs, labels)[0] == 0.11
+
+
+def test_a_label_without_positives_keeps_the_default():
+    probs = np.array([[0.3, 0.9], [0.25, 0.2], [0.1, 0.6]])
+    labels = np.array([[1, 0], [0, 0], [0, 0]])
+    tuned = tune_thresholds(probs, labels, default=0.5)
+    assert tuned[1] == 0.5 and tuned[0] == 0.26

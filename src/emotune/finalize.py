@@ -41,7 +41,7 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
         split = None
     if split:
         probs = predict_loader(model, datamodule.loader(split), cfg.trainer.accelerator, cfg.trainer.precision)
-        tuned = tune_thresholds(probs.numpy(), datamodule.split(split).labels)
+        tuned = tune_thresholds(probs.numpy(), datamodule.split(split).labels, cfg.model.threshold)
         log.info("Per-label thresholds tuned on %s: %s", split,
                  ", ".join(f"{n} {t:.2f}" for n, t in zip(datamodule.label_names, tuned)))
     export_run(model, run_dir, thresholds_record(datamodule.label_names, cfg.model.threshold, tuned, split))

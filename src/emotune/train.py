@@ -22,6 +22,7 @@ from emotune.preflight import selection_problems
 from emotune.run.checkpoint_io import check_resume
 from emotune.run.export import remove_export
 from emotune.run.files import CONFIG, LABELS, METRICS, RUN_INFO
+from emotune.run.summary import objective
 from emotune.run_logging import log_config, log_results
 from emotune.sampling.label_counts import write_label_counts
 
@@ -51,13 +52,6 @@ def run_summary(trainer: L.Trainer, callbacks: list[Callback]) -> dict:
     final = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     return {"monitor": None, "best": None,
             "final": {"epoch": trainer.current_epoch, "step": trainer.global_step, "metrics": final} if final else None}
-
-
-def objective(summary: dict) -> float | None:
-    """What Hydra sweepers optimise: the selected epoch's monitored metric, else the last val macro-F1."""
-    if summary["best"] is not None:
-        return summary["best"]["metrics"][summary["monitor"]]
-    return summary["final"]["metrics"].get("val/macro_f1") if summary["final"] else None
 
 
 def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModule, labels: LabelStats,

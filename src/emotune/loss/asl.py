@@ -17,10 +17,11 @@ class AsymmetricLoss(nn.Module):
     p = sigmoid(z), p_m = max(p - clip, 0): negatives with p <= clip cost nothing.
 
     The authors' code sums over rows and labels; the mean keeps the scale of the other losses here (a constant
-    factor, batch size times labels). It also detaches the focusing weights by default; here they are differentiated,
-    as in the paper's gradient analysis. Everything is in log space: (1 - p)^gamma_pos = exp(gamma_pos logsigmoid(-z)),
-    log(1 - p_m) = logaddexp(logsigmoid(-z), log clip), and p_m^gamma_neg = exp(gamma_neg log p_m) only where p_m > 0,
-    so gradients stay finite for saturated logits and fractional gammas. `labels` is unused: the loss needs no
+    factor, batch size times labels). Its optimised version can detach the focusing weights; here they are
+    differentiated, as in the paper's gradient analysis. Everything is in log space:
+    (1 - p)^gamma_pos = exp(gamma_pos logsigmoid(-z)), log(1 - p_m) = logaddexp(logsigmoid(-z), log clip), and
+    p_m^gamma_neg = exp(gamma_neg log p_m) only where p_m > 0, so gradients stay finite for saturated logits and
+    fractional gammas. `labels` is unused: the loss needs no
     counts, but every loss is built with them."""
 
     def __init__(self, labels: LabelStats, gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.05) -> None:

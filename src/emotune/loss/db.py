@@ -18,7 +18,7 @@ class DistributionBalancedLoss(nn.Module):
     smoothed to r_hat = alpha + sigmoid(beta * (r - mu)). Rebalancing by single-label counts over-samples the
     frequent labels that co-occur with rare ones; r corrects each row's labels for that. It weighs the positive and
     the negative term alike. A row without positives would never be drawn by class-aware sampling: its r is
-    infinite and r_hat = alpha + 1, as in the authors' code.
+    infinite, r_hat = alpha + 1, as in the authors' code.
 
     Negative-tolerant regularisation: l = softplus(-(z - nu)) on positives and softplus(lambda (z - nu)) / lambda
     on negatives, lambda = `neg_scale`, so negatives stop pushing once below the margin. nu_i = -kappa * b_hat_i with
@@ -43,14 +43,17 @@ class DistributionBalancedLoss(nn.Module):
         positives = positive_counts(labels, "loss=db")
         full = [name for name, n in zip(labels.names, labels.positives) if n >= labels.n_rows]
         if full:
-            raise ValueError(f"loss=db: labels {full} are positive on every train row, so their prior logit is infinite")
+            raise ValueError(f"loss=db: labels {full} are positive on every train row: their prior logit is infinite")
         self.alpha, self.beta, self.mu, self.neg_scale, self.gamma = alpha, beta, mu, neg_scale, gamma
         self.register_buffer("inv_count", (1 / positives).float())
         self.register_buffer("nu", (kappa * torch.log(labels.n_rows / positives - 1)).float())
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits, targets = logits.float(), targets.float()
-        r = self.inv_count / (targets @ self.inv_count).unsqueeze(1)
+        # A row without positives has P^I = 0: r is then as large as a float allows (not inf, which beta = 0 would
+        # turn into NaN), so r_hat = alpha + 1 for beta > 0.
+        instance = (targets @ self.inv_count).clamp(min=torch.finfo(torch.float32).tiny)
+        r = self.inv_count / instance.unsqueeze(1)
         r_hat = self.alpha + torch.sigmoid(self.beta * (r - self.mu))
         shifted = logits - self.nu
         lam = self.neg_scale

@@ -10,15 +10,17 @@ import numpy as np
 GRID = np.round(np.arange(0.02, 0.981, 0.01), 2)
 
 
-def tune_thresholds(probs: np.ndarray, labels: np.ndarray, grid: np.ndarray = GRID) -> np.ndarray:
-    """For each label the grid value with the best F1 (the lowest such value on ties)."""
+def tune_thresholds(probs: np.ndarray, labels: np.ndarray, default: float = 0.5, grid: np.ndarray = GRID) -> np.ndarray:
+    """For each label the grid value with the best F1 (the lowest such value on ties). A label with no positives
+    among the rows has F1 0 at every threshold, so it keeps `default` (model.threshold) instead of the grid's
+    lowest value."""
     predicted = probs[:, :, None] >= grid[None, None, :]
     truth = labels.astype(bool)[:, :, None]
     tp = (predicted & truth).sum(axis=0)
     fp = (predicted & ~truth).sum(axis=0)
     fn = (~predicted & truth).sum(axis=0)
     f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(tp.shape), where=(2 * tp + fp + fn) > 0)
-    return grid[f1.argmax(axis=1)]
+    return np.where(labels.any(axis=0), grid[f1.argmax(axis=1)], default)
 
 
 def thresholds_record(names: list[str], default: float, tuned: np.ndarray | None, split: str | None) -> dict:
