@@ -20,9 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/python train.py experiment=quickstart data.data_dir=$(DATA_DIR) hydra.run.dir=$(DEMO_DIR) \
-		datamodule.tune_fraction=0.1 thresholds.tune_on=tune
-	$(BIN)/python evaluate.py run_dir=$(DEMO_DIR) split=val
+	$(BIN)/python train.py experiment=quickstart data.data_dir=$(DATA_DIR) hydra.run.dir=$(DEMO_DIR)
+	$(BIN)/python evaluate.py run_dir=$(DEMO_DIR)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -1,4 +1,4 @@
-"""Evaluate a training run on a split: `python evaluate.py run_dir=DIR split=test`."""
+"""Evaluate a training run on its report split, or another: `python evaluate.py run_dir=DIR [split=val]`."""
 
 from pathlib import Path
 

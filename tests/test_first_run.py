@@ -41,18 +41,21 @@ def table(path: Path, rows: list[tuple[str, list[str]]]) -> Path:
 
 @pytest.fixture(scope="module")
 def own_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """120 rows of one's own: three common labels, `rare` on 3 rows and `single` on 1 (the small-data cases)."""
+    """120 training rows of one's own: three common labels, `rare` on 3 rows and `single` on 1 (the small-data
+    cases), with val and test files, so val selects and test reports."""
     folder = tmp_path_factory.mktemp("own")
     rows = keyword_rows(120)
     rows[:3] = [(f"{text} rare", [*labels, "rare"]) for text, labels in rows[:3]]
     rows[3] = (rows[3][0] + " single", [*rows[3][1], "single"])
     val = keyword_rows(30, seed=1) + [("rare again", ["rare"]), ("single again", ["single"])]
-    return {"train": table(folder / "train.jsonl", rows), "val": table(folder / "val.jsonl", val)}
+    test = keyword_rows(30, seed=2) + [("rare once more", ["rare"])]
+    return {"train": table(folder / "train.jsonl", rows), "val": table(folder / "val.jsonl", val),
+            "test": table(folder / "test.jsonl", test)}
 
 
 def own_overrides(data: dict[str, Path], tmp_path: Path) -> list[str]:
     return ["experiment=quickstart", "data=table", f"data.train_file={data['train']}", f"data.val_file={data['val']}",
-            "data.test_fraction=0", "trainer.max_epochs=2", "trainer.enable_progress_bar=false",
+            f"data.test_file={data['test']}", "trainer.max_epochs=2", "trainer.enable_progress_bar=false",
             f"hydra.run.dir={tmp_path / 'run'}", f"paths.cache_dir={tmp_path / 'cache'}"]
 
 
@@ -87,13 +90,17 @@ def test_the_reference_experiment_is_the_published_recipe_and_refuses_a_cpu(tmp_
 
 
 def test_threshold_and_selection_settings_are_checked_before_any_work(tmp_path: Path, own_data) -> None:
-    result = run("train.py", *own_overrides(own_data, tmp_path), "thresholds.tune_on=tune", cwd=tmp_path)
-    assert errors(result) == ["train.py: error: thresholds.tune_on=tune needs datamodule.tune_fraction > 0 (e.g. 0.1), "
-                              "which carves the tune split from train"]
-    assert "Fitting" not in result.stderr
+    result = run("train.py", *own_overrides(own_data, tmp_path), "datamodule.selection=tune",
+                 "datamodule.tune_fraction=0", cwd=tmp_path)
+    assert errors(result) == ["train.py: error: datamodule.selection=tune needs datamodule.tune_fraction > 0 (e.g. "
+                              "0.1), which carves the tune split from train"]
     problems = errors(run("train.py", *own_overrides(own_data, tmp_path), "thresholds.tune_on=test", cwd=tmp_path))
-    assert problems == ["train.py: error: thresholds.tune_on=test: expected one of val, tune or null; the test split "
-                        "only reports, it never chooses"]
+    assert problems == ["train.py: error: thresholds.tune_on=test: expected auto (the selection split), val, tune or "
+                        "null; the test split only reports, it never chooses"]
+    result = run("train.py", *own_overrides(own_data, tmp_path), "thresholds.tune_on=tune", cwd=tmp_path)
+    assert errors(result) == ["train.py: error: thresholds.tune_on=tune but the selection split is val: thresholds "
+                              "are tuned on the split that selects; leave thresholds.tune_on=auto"]
+    assert "Fitting" not in result.stdout + result.stderr  # refused before the encoder is fitted
 
 
 def test_an_unwritable_hydra_run_dir_is_one_line(tmp_path: Path) -> None:
@@ -146,6 +153,8 @@ def test_lightning_and_template_debug_moves_run_end_to_end(tmp_path: Path, own_d
         assert (run_dir / name).is_file(), name
     if override in ("++trainer.fast_dev_run=true", "debug=fdr"):
         assert "No best checkpoint" in result.stdout and "use the weights in memory" in result.stdout
+    if override != "debug=fdr":
+        return  # one scoring run shows the export works without a checkpoint
     predicted = subprocess.run([sys.executable, "-m", "emotune.cli", "predict", "--run-dir", str(run_dir), "--input",
                                 "-", "--output", "-"], input="sunshine and tears\n", capture_output=True, text=True,
                                timeout=300)

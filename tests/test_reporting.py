@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from conftest import compose_train, goemotions_rows, write_goemotions
@@ -24,6 +25,9 @@ def fake_run(path: Path, overrides: list[str], macro: float, per_label: list[flo
     (path / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
     (path / "run.json").write_text(json.dumps({"data_hash": data_hash, "seed": seed}))
     (path / "config.yaml").write_text(yaml.safe_dump({"preferred_labels": ["joy", "anger"]}))
+    (path / "eval_val").mkdir()
+    (path / "eval_val" / "metrics.json").write_text(json.dumps({
+        "macro_f1": macro, "micro_f1": macro + 0.1, "per_label": {n: {"f1": f} for n, f in zip(LABELS, per_label)}}))
     return path
 
 
@@ -41,11 +45,11 @@ def test_report_renders_the_ablation_table_and_plot(multirun, capsys):
     main(["report", str(multirun)])
     out = capsys.readouterr().out
     assert "Shared overrides: `experiment=quickstart`" in out
-    assert "| run | overrides | val macro-F1 | val micro-F1 | joy | anger |" in out
+    assert "| run | overrides | val macro-F1 (chose the epoch) | val micro-F1 | joy | anger |" in out
     assert "| 1 | `sampling=ismote loss=bce` | 0.2800 | 0.3800 | 0.400 | 0.250 |" in out
     assert "warning" not in out
     assert (multirun / "report.png").read_bytes().startswith(b"\x89PNG")
-    assert "![val macro-F1 per run](report.png)" in (multirun / "report.md").read_text()
+    assert "![macro-F1 per run](report.png)" in (multirun / "report.md").read_text()
 
 
 def test_report_warns_when_runs_are_not_comparable(multirun, capsys):
@@ -57,11 +61,44 @@ def test_report_warns_when_runs_are_not_comparable(multirun, capsys):
 
 
 def test_compare_puts_two_runs_side_by_side(multirun, capsys):
-    main(["compare", str(multirun / "0"), str(multirun / "1")])
+    main(["compare", str(multirun / "0"), str(multirun / "1"), "--split", "val"])
     out = capsys.readouterr().out
     assert "| joy | 0.500 | 0.400 | -0.100 |" in out and "| anger | 0.200 | 0.250 | +0.050 |" in out
     assert out.index("| joy |") < out.index("| anger |")  # sorted by change, worst first
     assert "| macro | 0.300 | 0.280 | -0.020 |" in out
+
+
+def seeded_grid(root: Path, gap: float) -> Path:
+    """Two arms x 3 seeds whose runs scored the same 400 report rows: `ismote` errs on `gap` less of the rows."""
+    rng = np.random.default_rng(0)
+    truth = (rng.random((400, 3)) < 0.3).astype(np.uint8)
+    for job, (sampling, seed) in enumerate((s, k) for s in ("none", "ismote") for k in (1, 2, 3)):
+        path = fake_run(root / str(job), ["experiment=ablation", f"sampling={sampling}", f"seed={seed}"], 0.3,
+                        [0.3] * 3, seed=seed)
+        roles = {"train": "train", "selection": "tune", "report": "val"}
+        (path / "run.json").write_text(json.dumps({"data_hash": "h1", "seed": seed, "roles": roles}))
+        wrong = rng.random(truth.shape) < (0.35 - (gap if sampling == "ismote" else 0))
+        probs = np.where(truth.astype(bool) ^ wrong, 0.8, 0.2).astype(np.float32)
+        np.save(path / "eval_val" / "probabilities.npy", probs)
+        np.save(path / "eval_val" / "labels.npy", truth)
+        (path / "eval_val" / "metrics.json").write_text(json.dumps({
+            "split": "val", "roles": roles, "chose": [], "n_rows": 400, "thresholds": [0.5, 0.4, 0.5],
+            "at_fixed_threshold": {"threshold": 0.5}, "per_label": {n: {"f1": 0.0} for n in LABELS}}))
+    return root
+
+
+def test_report_of_a_seeded_grid_gives_deltas_with_intervals(tmp_path, capsys):
+    grid = seeded_grid(tmp_path / "grid", gap=0.2)
+    main(["report", str(grid)])
+    out = capsys.readouterr().out
+    assert "select on `tune`, report on `val` (400 rows). val chose nothing" in out
+    assert "seeds [1, 2, 3]" in out and "Baseline: `sampling=none`." in out
+    row = next(line for line in out.splitlines() if line.startswith("| `sampling=ismote` | 3 |"))
+    assert row.count(" *") == 2  # the planted gap is resolved at both thresholds
+    assert "`sampling=ismote` changes macro-F1 by +0." in out
+    for png in ("ablation_forest.png", "ablation_delta.png"):
+        assert (grid / png).read_bytes().startswith(b"\x89PNG") and png in (grid / "report.md").read_text()
+    assert "## Per run" in (grid / "report.md").read_text()
 
 
 def test_compare_of_a_missing_evaluation_says_what_to_run(multirun, capsys):

@@ -43,3 +43,11 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def save_npy(path: Path, array: Any) -> None:
+    """Arrays only, never pickle; a handle, since np.save appends ".npy" to bare names."""
+    import numpy as np
+
+    with open(path, "wb") as f:
+        np.save(f, array, allow_pickle=False)

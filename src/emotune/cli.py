@@ -30,7 +30,7 @@ def predict(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace) -> None:
     from emotune.reporting.sweep_report import write_sweep_report
 
-    print(write_sweep_report(Path(args.multirun_dir)), end="")
+    print(write_sweep_report(Path(args.multirun_dir), args.baseline), end="")
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -52,11 +52,14 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=predict)
     r = commands.add_parser("report", help="the ablation table and plot of a Hydra multirun dir")
     r.add_argument("multirun_dir")
+    r.add_argument("--baseline", default=None,
+                   help='the arm to compare against, as its overrides (default: "sampling=none loss=bce")')
     r.set_defaults(run=report)
     c = commands.add_parser("compare", help="two runs' per-label F1 side by side")
     c.add_argument("run_a")
     c.add_argument("run_b")
-    c.add_argument("--split", default="val", help="uses DIR/eval_<split>/metrics.json when present")
+    c.add_argument("--split", default="report",
+                   help="reads DIR/eval_<split>/metrics.json; report (default): each run's own report split")
     c.set_defaults(run=compare)
     return root
 

@@ -1,4 +1,5 @@
-"""After fitting: take the selected weights, tune per-label thresholds on a held-out split, export the run."""
+"""After fitting: take the selected weights, tune per-label thresholds on the selection split, export the run,
+and report the report split."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import lightning as L
 from omegaconf import DictConfig
 
 from emotune.data.datamodule import EmotionDataModule
+from emotune.evaluation.evaluate import report_split
 from emotune.inference import predict_loader
 from emotune.model.module import EmotionClassifier
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import export_run
-from emotune.run.thresholds import thresholds_record, tune_thresholds
+from emotune.run.thresholds import threshold_split, thresholds_record, tune_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ def load_selected(trainer: L.Trainer, model: EmotionClassifier) -> None:
 
 def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: EmotionDataModule, cfg: DictConfig,
                  run_dir: Path) -> None:
+    """Thresholds are tuned on the selection split; then, with `report.after_fit`, the report split is scored
+    with the weights and thresholds the run keeps, as `evaluate.py` would score it."""
     load_selected(trainer, model)
-    split = cfg.thresholds.tune_on
+    split = threshold_split(cfg.thresholds.tune_on, datamodule.roles.selection)
     tuned = None
     if split and trainer.fast_dev_run:
         log.info("fast_dev_run: thresholds are not tuned; every label keeps model.threshold=%s", cfg.model.threshold)
@@ -44,4 +48,10 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
         tuned = tune_thresholds(probs.numpy(), datamodule.split(split).labels, cfg.model.threshold)
         log.info("Per-label thresholds tuned on %s: %s", split,
                  ", ".join(f"{n} {t:.2f}" for n, t in zip(datamodule.label_names, tuned)))
-    export_run(model, run_dir, thresholds_record(datamodule.label_names, cfg.model.threshold, tuned, split))
+    thresholds = thresholds_record(datamodule.label_names, cfg.model.threshold, tuned, split)
+    export_run(model, run_dir, thresholds)
+    if cfg.report.after_fit and not trainer.fast_dev_run:
+        report = datamodule.roles.report
+        report_split(model, datamodule, report, thresholds, cfg.model.threshold, datamodule.roles.as_dict(),
+                     run_dir / f"eval_{report}", f"{run_dir.name} on {report} (selected weights)",
+                     cfg.trainer.precision, cfg.report.plots)

@@ -14,9 +14,10 @@ from omegaconf import DictConfig, OmegaConf
 from emotune.atomic import ensure_writable_dir
 from emotune.metric_names import AVERAGED, PER_LABEL
 from emotune.placement import uses_cuda
+from emotune.roles import SELECTIONS
 
 LARGE_ON_CPU = 1e9  # parameters: above this a quantized backbone is refused without a CUDA device
-THRESHOLD_SPLITS = (None, "val", "tune")
+THRESHOLD_SPLITS = ("auto", None, "val", "tune")
 SELECTABLE = {"loss", *AVERAGED, *PER_LABEL}
 
 
@@ -135,15 +136,21 @@ def monitor_problems(cfg: DictConfig) -> list[str]:
 def selection_problems(cfg: DictConfig) -> list[str]:
     """Also checked when training starts, so a direct call of `train` cannot tune on test either."""
     tune_on, fraction = cfg.thresholds.tune_on, cfg.datamodule.get("tune_fraction", 0.0)
+    selection = cfg.datamodule.get("selection", "auto")
     problems = []
+    if selection not in SELECTIONS:
+        problems.append(f"datamodule.selection={selection}: expected one of {', '.join(SELECTIONS)}")
     if tune_on not in THRESHOLD_SPLITS:
-        problems.append(f"thresholds.tune_on={tune_on}: expected one of val, tune or null; the test split only "
-                        "reports, it never chooses")
+        problems.append(f"thresholds.tune_on={tune_on}: expected auto (the selection split), val, tune or null; the "
+                        "test split only reports, it never chooses")
     if not 0 <= fraction < 1:
         problems.append(f"datamodule.tune_fraction={fraction}: expected a share in [0, 1)")
-    elif tune_on == "tune" and fraction == 0:
-        problems.append("thresholds.tune_on=tune needs datamodule.tune_fraction > 0 (e.g. 0.1), which carves the "
-                        "tune split from train")
+    elif fraction == 0 and "tune" in (selection, tune_on):
+        problems.append(f"{'thresholds.tune_on' if tune_on == 'tune' else 'datamodule.selection'}=tune needs "
+                        "datamodule.tune_fraction > 0 (e.g. 0.1), which carves the tune split from train")
+    if tune_on in ("val", "tune") and selection in ("val", "tune") and tune_on != selection:
+        problems.append(f"thresholds.tune_on={tune_on} but datamodule.selection={selection}: thresholds are tuned "
+                        "on the split that selects; leave thresholds.tune_on=auto")
     return problems
 
 

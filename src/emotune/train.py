@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import lightning as L
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
@@ -23,6 +24,7 @@ from emotune.run.checkpoint_io import check_resume
 from emotune.run.export import remove_export
 from emotune.run.files import CONFIG, LABELS, METRICS, RUN_INFO
 from emotune.run.summary import objective
+from emotune.run.thresholds import threshold_split
 from emotune.run_logging import log_config, log_results
 from emotune.sampling.label_counts import write_label_counts
 
@@ -63,7 +65,8 @@ def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModul
     write_text(run_dir / CONFIG, OmegaConf.to_yaml(cfg, resolve=True))
     write_json(run_dir / LABELS, labels.as_dict())
     write_json(run_dir / RUN_INFO, {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(),
-                                    "seed": cfg.seed, "input_width": datamodule.input_width})
+                                    "seed": cfg.seed, "input_width": datamodule.input_width,
+                                    "roles": datamodule.roles.as_dict(), "leaky": getattr(datamodule, "leaky", False)})
     datamodule.save_state(run_dir)
     write_label_counts(datamodule.label_names, train_counts, run_dir)
 
@@ -73,12 +76,15 @@ def train(cfg: DictConfig) -> dict:
     problems = selection_problems(cfg)
     if problems:
         raise ValueError(problems[0])
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True)
     run_dir = ensure_writable_dir(Path(cfg.paths.output_dir), "paths.output_dir")
     loggers = instantiate_group(cfg.get("logger"), "logger")
     callbacks = usable_callbacks(instantiate_group(cfg.get("callbacks"), "callbacks"), loggers)
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     datamodule = build_datamodule(cfg)
+    threshold_split(cfg.thresholds.tune_on, datamodule.roles.selection)  # before any encoding, not after the fit
     datamodule.setup("fit")
     train_counts = datamodule.train_counts()
     labels = datamodule.train_label_stats()
@@ -92,8 +98,8 @@ def train(cfg: DictConfig) -> dict:
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:
         return summary  # rank 0 alone tunes thresholds and exports
-    if not any(isinstance(c, RunSummary) for c in callbacks):
-        write_json(run_dir / METRICS, summary)
+    summary = {**summary, "roles": datamodule.roles.as_dict(), "leaky": getattr(datamodule, "leaky", False)}
+    write_json(run_dir / METRICS, summary)  # what RunSummary wrote, plus which split did what
     finalize_run(trainer, model, datamodule, cfg, run_dir)
     log_results(trainer.loggers, run_dir, summary, datamodule.label_names)
     if summary["best"] is not None:

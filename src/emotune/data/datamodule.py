@@ -14,16 +14,15 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
 from emotune.data.protocols import DataSource
+from emotune.roles import resolve_roles
 from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
 
-STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "predict": ()}
-
-
 class EmotionDataModule(L.LightningDataModule):
     """`sampling` resamples the train split only: val and test rows never reach it. Resampling works on
-    `features(name)`, a (rows, d) array: sentence embeddings, or row ids where the input is text."""
+    `features(name)`, a (rows, d) array: sentence embeddings, or row ids where the input is text. Lightning's
+    validation loop runs on the selection split (`roles`), which picks the best epoch."""
 
     collate_fn = None
 
@@ -34,8 +33,9 @@ class EmotionDataModule(L.LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int = 512,
         num_workers: int = 0,
-        tune_fraction: float = 0.0,
+        tune_fraction: float = 0.1,
         tune_seed: int = 0,
+        selection: str = "auto",
     ) -> None:
         super().__init__()
         self.source = source
@@ -44,6 +44,10 @@ class EmotionDataModule(L.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
         self.tune_fraction, self.tune_seed = tune_fraction, tune_seed
+        self.roles = resolve_roles(selection, source.has_split("test"))
+        if self.roles.selection == "tune" and not 0 < tune_fraction < 1:
+            raise ValueError(f"selecting on a tune split carved from train needs datamodule.tune_fraction in (0, 1), "
+                             f"got {tune_fraction}; or add a test split, or set datamodule.selection=val")
         self._splits: dict[str, LabeledTexts] = {}
         self._train: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -52,10 +56,10 @@ class EmotionDataModule(L.LightningDataModule):
         return list(self.source.label_names)
 
     def split(self, name: str) -> LabeledTexts:
-        """With `tune_fraction` > 0, a `tune` split is carved from train first (seeded), for choosing decision
-        thresholds on rows that are neither trained on nor reported."""
+        """When the selection split is `tune`, it is carved from train first (seeded by `tune_seed`, so every
+        seed of a grid sees the same rows): rows that are neither trained on nor reported."""
         if name not in self._splits:
-            if self.tune_fraction > 0 and name in ("train", "tune"):
+            if self.roles.selection == "tune" and name in ("train", "tune"):
                 full = self.source.load("train")
                 order = np.random.default_rng(self.tune_seed).permutation(len(full))
                 n_tune = round(self.tune_fraction * len(full))
@@ -114,8 +118,10 @@ class EmotionDataModule(L.LightningDataModule):
         return LabelStats.of(self.label_names, self.train_arrays()[1])
 
     def setup(self, stage: str | None = None) -> None:
-        for name in STAGE_SPLITS.get(stage or "fit", ()):
-            self.train_arrays() if name == "train" else self.features(name)
+        if stage in (None, "fit"):
+            self.train_arrays()
+        if stage in (None, "fit", "validate"):
+            self.features(self.roles.selection)
 
     def dataset(self, name: str) -> Dataset:
         X, Y = self.train_arrays() if name == "train" else (self.features(name), self.split(name).labels)
@@ -143,7 +149,7 @@ class EmotionDataModule(L.LightningDataModule):
         return self._loader("train", shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self.loader("val")
+        return self.loader(self.roles.selection)
 
     def loader(self, name: str) -> DataLoader:
         """An unshuffled loader for any split, for evaluation outside `trainer.fit`."""

@@ -114,6 +114,9 @@ class GoEmotions:
             raise DataFileError(f"{path}: expected one emotion per line, 'neutral' among them")
         return names
 
+    def has_split(self, split: str) -> bool:
+        return split in SPLIT_FILES and (self.data_dir / SPLIT_FILES[split]).is_file()
+
     def load(self, split: str) -> LabeledTexts:
         if split not in SPLIT_FILES:
             raise ValueError(f"split={split!r}: expected one of {list(SPLIT_FILES)}")

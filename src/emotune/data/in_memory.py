@@ -11,5 +11,8 @@ class TextsSource:
     def __init__(self, texts: list[str], label_names: list[str], origin: str = "<input>") -> None:
         self.texts, self.label_names, self.origin = texts, list(label_names), origin
 
+    def has_split(self, split: str) -> bool:
+        return True  # every split is the texts to score
+
     def load(self, split: str) -> LabeledTexts:
         return LabeledTexts(self.texts, np.zeros((len(self.texts), len(self.label_names)), np.uint8), self.origin)

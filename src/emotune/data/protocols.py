@@ -16,3 +16,7 @@ class DataSource(Protocol):
     def load(self, split: str) -> LabeledTexts:
         """Raises ValueError naming the split and the key to set when the source has no such split."""
         ...
+
+    def has_split(self, split: str) -> bool:
+        """Whether `load(split)` has rows to give without fetching anything: a test split decides the roles."""
+        ...

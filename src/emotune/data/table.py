@@ -129,6 +129,9 @@ class TableSource:
             start += n
         self._splits["train"] = train.subset(np.sort(order[start:]))
 
+    def has_split(self, split: str) -> bool:
+        return split in self._splits
+
     def load(self, split: str) -> LabeledTexts:
         if split not in self._splits:
             raise ValueError(f"split={split!r}: this table has {sorted(self._splits)}; set data.{split}_file")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from safetensors import SafetensorError
 
-from emotune.atomic import atomic_write
+from emotune.atomic import atomic_write, save_npy
 from emotune.hashing import digest, texts_hash
 
 log = logging.getLogger(__name__)
@@ -18,11 +18,6 @@ def check_finite(embeddings: np.ndarray, what: str) -> None:
     bad = np.flatnonzero(~np.isfinite(embeddings).all(axis=1))
     if bad.size:
         raise ValueError(f"{what}: embedding row {int(bad[0])} contains NaN or inf ({bad.size} rows in all)")
-
-
-def save_npy(path: Path, array: np.ndarray) -> None:
-    with open(path, "wb") as f:  # a handle, since np.save appends ".npy" to bare names
-        np.save(f, array, allow_pickle=False)
 
 
 class EmbeddingCache:

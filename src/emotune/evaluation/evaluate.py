@@ -1,50 +1,76 @@
-"""Reloads a run and reports every label on a split, at its tuned thresholds and at the fixed one."""
+"""Scores a split with a model and reports every label, at the tuned thresholds and at the fixed one, saying what
+the split chose. Training reports its report split this way; `evaluate.py` does the same for a saved run."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from emotune.atomic import ensure_writable_dir
+from emotune.atomic import atomic_write, ensure_writable_dir, save_npy
+from emotune.data.datamodule import EmotionDataModule
 from emotune.evaluation.per_label import per_label_report
 from emotune.evaluation.plots import write_plots
 from emotune.evaluation.report import print_table, write_report
 from emotune.inference import predict_loader
-from emotune.run.loader import TrainedRun, load_run
+from emotune.model import EmotionClassifier
+from emotune.run.loader import load_run
+from emotune.run.thresholds import threshold_vector
 
 log = logging.getLogger(__name__)
 
+PROBABILITIES, LABELS = "probabilities.npy", "labels.npy"  # per row and label, for ablation statistics
+SUMMARY_KEYS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")
 
-def with_thresholds(run: TrainedRun, split: str, probs: torch.Tensor, labels: torch.Tensor) -> dict:
-    """The run's tuned per-label thresholds when it has them (the headline), and the fixed one beside them."""
-    fixed = run.cfg.model.threshold
-    at_fixed = per_label_report(probs, labels, run.label_names, fixed)
-    if not run.thresholds.get("per_label"):
+
+def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.Tensor, labels: torch.Tensor) -> dict:
+    """The tuned per-label thresholds when the run has them (the headline), and the fixed one beside them."""
+    at_fixed = per_label_report(probs, labels, names, fixed)
+    if not record.get("per_label"):
         return at_fixed
-    tuned_on = run.thresholds.get("tuned_on")
-    if run.weights == "last":
-        log.warning("The tuned thresholds were chosen for the best weights; with the last ones the fixed threshold "
-                    "is the fairer headline")
-    if tuned_on == split:
-        log.warning("Thresholds were tuned on %s itself: these %s scores are optimistic", split, split)
-    tuned = per_label_report(probs, labels, run.label_names, run.threshold_vector())
-    summary = {k: at_fixed[k] for k in ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")}
-    return {**tuned, "thresholds_tuned_on": tuned_on, "at_fixed_threshold": {"threshold": fixed, **summary}}
+    tuned = per_label_report(probs, labels, names, threshold_vector(record, names))
+    return {**tuned, "thresholds_tuned_on": record.get("tuned_on"),
+            "at_fixed_threshold": {"threshold": fixed, **{k: at_fixed[k] for k in SUMMARY_KEYS}}}
 
 
-def evaluate(run_dir: Path, split: str, checkpoint: str = "best", data_overrides: DictConfig | None = None) -> dict:
-    """Writes run_dir/eval_<split>/{metrics.json, per_class.csv, report.md, *.png} and returns the report."""
-    run = load_run(run_dir, checkpoint)
-    out_dir = ensure_writable_dir(run.path / f"eval_{split}", "evaluation output")
-    datamodule = run.datamodule(OmegaConf.merge(run.cfg.data, data_overrides or {}))
-    probs = predict_loader(run.model, datamodule.loader(split))
+def choices(split: str, roles: dict, tuned_on: str | None) -> list[str]:
+    """What this split chose: any choice makes numbers measured on it optimistic."""
+    made = ["picked the best epoch"] if split == roles.get("selection") else []
+    return made + (["tuned the thresholds"] if split == tuned_on else [])
+
+
+def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split: str, thresholds: dict, fixed: float,
+                 roles: dict, out_dir: Path, title: str, precision: str | None = None, plots: bool = True) -> dict:
+    """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, labels.npy, *.png}."""
+    probs = predict_loader(model, datamodule.loader(split), precision=precision)
     labels = torch.from_numpy(datamodule.split(split).labels)
-    report = with_thresholds(run, split, probs, labels)
-    title = f"{run.path.name} on {split} ({checkpoint} weights)"
+    report = with_thresholds(thresholds, datamodule.label_names, fixed, probs, labels)
+    chose = choices(split, roles, thresholds.get("tuned_on") if thresholds.get("per_label") else None)
+    if chose:
+        log.warning("%s %s: these %s scores are optimistic", split, " and ".join(chose), split)
+    report.update(split=split, roles=roles, chose=chose, optimistic=bool(chose),
+                  leaky=getattr(datamodule, "leaky", False))
+    ensure_writable_dir(out_dir, "evaluation output")
+    atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
+    atomic_write(out_dir / LABELS, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
+    if plots:
+        write_plots(report, probs, labels, datamodule.label_names, out_dir)
     print_table(report, title)
     write_report(report, out_dir, title)
-    write_plots(report, probs, labels, run.label_names, out_dir)
     return report
+
+
+def evaluate(run_dir: Path, split: str = "report", checkpoint: str = "best",
+             data_overrides: DictConfig | None = None) -> dict:
+    """`split=report` is the run's report split (test with a test split, else val)."""
+    run = load_run(run_dir, checkpoint)
+    split = run.roles["report"] if split == "report" else split
+    if run.weights == "last" and run.thresholds.get("per_label"):
+        log.warning("The tuned thresholds were chosen for the best weights; with the last ones the fixed threshold "
+                    "is the fairer headline")
+    datamodule = run.datamodule(OmegaConf.merge(run.cfg.data, data_overrides or {}))
+    return report_split(run.model, datamodule, split, run.thresholds, run.cfg.model.threshold, run.roles,
+                        run.path / f"eval_{split}", f"{run.path.name} on {split} ({checkpoint} weights)")

@@ -33,7 +33,7 @@ def cells(row: tuple) -> list[str]:
 
 
 def print_table(report: dict, title: str, console: Console | None = None) -> None:
-    table = Table(title=title, caption=threshold_line(report))
+    table = Table(title=title, caption=f"{protocol_line(report)}\n{threshold_line(report)}")
     table.add_column("label")
     for column in COLUMNS:
         table.add_column(HEADERS.get(column, column), justify="right")
@@ -49,8 +49,21 @@ def threshold_line(report: dict) -> str:
     return f"Threshold: {report['thresholds'][0]}."
 
 
-def markdown(report: dict, title: str) -> str:
-    lines = [f"# {title}", "", f"Rows: {report['n_rows']}. {threshold_line(report)}", "",
+def protocol_line(report: dict) -> str:
+    """Where the numbers are shown, what the split did: a split that chose anything gives optimistic numbers."""
+    split, roles = report.get("split"), report.get("roles")
+    if split is None or roles is None:
+        return ""
+    prefix = "LEAKY REPLAY, not comparable to anything. " if report.get("leaky") else ""
+    protocol = f"train={roles['train']} (resampled), selection={roles['selection']}, report={roles['report']}"
+    if report.get("chose"):
+        return f"{prefix}OPTIMISTIC: {split} {' and '.join(report['chose'])} ({protocol})."
+    return f"{prefix}{split} chose nothing ({protocol})."
+
+
+def markdown(report: dict, title: str, out_dir: Path) -> str:
+    lines = [f"# {title}", "", f"**{protocol_line(report)}**" if report.get("chose") or report.get("leaky")
+             else protocol_line(report), "", f"Rows: {report['n_rows']}. {threshold_line(report)}", "",
              f"**macro-F1 {report['macro_f1']:.4f}**, micro-F1 {report['micro_f1']:.4f}, "
              f"exact match {report['exact_match']:.4f}.", ""]
     if "at_fixed_threshold" in report:
@@ -59,7 +72,8 @@ def markdown(report: dict, title: str) -> str:
                   f"micro-F1 {fixed['micro_f1']:.4f}.", ""]
     lines += ["| label | " + " | ".join(HEADERS.get(c, c) for c in COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cells(row)) + " |" for row in rows(report)]
-    lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()]
+    lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()
+                     if (out_dir / name).is_file()]
     return "\n".join(lines) + "\n"
 
 
@@ -71,4 +85,4 @@ def write_report(report: dict, out_dir: Path, title: str) -> None:
     writer.writerows(rows(report))
     write_json(out_dir / "metrics.json", report)
     write_text(out_dir / "per_class.csv", buffer.getvalue())
-    write_text(out_dir / "report.md", markdown(report, title))
+    write_text(out_dir / "report.md", markdown(report, title, out_dir))

@@ -1,4 +1,6 @@
-"""`emotune compare RUN_A RUN_B`: two runs' per-label F1 side by side, with the difference."""
+"""`emotune compare RUN_A RUN_B`: two runs' per-label F1 side by side, with the difference. With `--split report`
+each run is read on its own report split, which is how a leaky replay and an honest run of the same recipe are
+put side by side."""
 
 from __future__ import annotations
 
@@ -8,25 +10,32 @@ from pathlib import Path
 from emotune.reporting.runs import Run, comparability_warnings
 
 
-def scores(run: Run, split: str) -> dict[str, float]:
-    """The run's evaluation on `split` when it has one, else its best val metrics from training."""
-    evaluation = run.path / f"eval_{split}" / "metrics.json"
-    if evaluation.is_file():
-        report = json.loads(evaluation.read_text())
-        return {**{n: v["f1"] for n, v in report["per_label"].items()},
-                "macro": report["macro_f1"], "micro": report["micro_f1"]}
-    if split != "val":
-        raise FileNotFoundError(f"{evaluation} not found: run `python evaluate.py run_dir={run.path} split={split}`")
-    return {**{n: run.best[f"val/f1/{n}"] for n in run.label_names()},
-            "macro": run.best["val/macro_f1"], "micro": run.best["val/micro_f1"]}
+def evaluation(run: Run, split: str) -> tuple[str, dict]:
+    split = run.roles["report"] if split == "report" and run.roles else split
+    path = run.path / f"eval_{split}" / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `python evaluate.py run_dir={run.path} split={split}`")
+    return split, json.loads(path.read_text())
 
 
-def compare(path_a: Path, path_b: Path, split: str = "val") -> str:
+def scores(report: dict) -> dict[str, float]:
+    return {**{n: v["f1"] for n, v in report["per_label"].items()}, "macro": report["macro_f1"],
+            "micro": report["micro_f1"]}
+
+
+def caption(name: str, run: Run, split: str, report: dict) -> str:
+    marks = ["LEAKY replay: not comparable to anything"] if report.get("leaky") else []
+    marks += [f"OPTIMISTIC: {split} {' and '.join(report['chose'])}"] if report.get("chose") else []
+    return f"{name} = {run.path} on {split}" + (f" ({'; '.join(marks)})" if marks else "")
+
+
+def compare(path_a: Path, path_b: Path, split: str = "report") -> str:
     a, b = Run.read(path_a), Run.read(path_b)
-    sa, sb = scores(a, split), scores(b, split)
+    (split_a, report_a), (split_b, report_b) = evaluation(a, split), evaluation(b, split)
+    sa, sb = scores(report_a), scores(report_b)
     if set(sa) != set(sb):
         raise ValueError(f"{path_a} and {path_b} have different label sets; per-label comparison needs the same")
-    lines = [f"F1 on {split}: A = {path_a}, B = {path_b}", ""]
+    lines = [f"F1: {caption('A', a, split_a, report_a)}; {caption('B', b, split_b, report_b)}", ""]
     lines += [f"> warning: {w}" for w in comparability_warnings([a, b])]
     lines += ["", "| label | A | B | B - A |", "|---|---:|---:|---:|"]
     labels = sorted((k for k in sa if k not in ("macro", "micro")), key=lambda n: sb[n] - sa[n])

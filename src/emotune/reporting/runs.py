@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from emotune.run.files import CONFIG, METRICS, RUN_INFO, read_json
 
 
 @dataclass
@@ -17,20 +18,27 @@ class Run:
     data_hash: str | None
     seed: int | None
     preferred: list[str]
+    roles: dict | None
 
     @classmethod
     def read(cls, path: Path) -> Run:
-        summary_path = path / "metrics.json"
-        if not summary_path.is_file():
-            raise FileNotFoundError(f"{path}: no metrics.json; is it a finished training run dir?")
-        summary = json.loads(summary_path.read_text())
-        info_path, overrides_path = path / "run.json", path / ".hydra" / "overrides.yaml"
-        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        if not (path / METRICS).is_file():
+            raise FileNotFoundError(f"{path}: no {METRICS}; is it a finished training run dir?")
+        summary = read_json(path, METRICS)
+        overrides_path = path / ".hydra" / "overrides.yaml"
+        info = read_json(path, RUN_INFO) if (path / RUN_INFO).is_file() else {}
         overrides = yaml.safe_load(overrides_path.read_text()) if overrides_path.is_file() else []
-        config_path = path / "config.yaml"
-        config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
-        return cls(path, overrides or [], summary["best"]["metrics"], info.get("data_hash"), info.get("seed"),
-                   list(config.get("preferred_labels") or []))
+        config = yaml.safe_load((path / CONFIG).read_text()) if (path / CONFIG).is_file() else {}
+        record = summary["best"] or summary["final"] or {"metrics": {}}
+        return cls(path, overrides or [], record["metrics"], info.get("data_hash"), info.get("seed"),
+                   list(config.get("preferred_labels") or []), info.get("roles"))
+
+    def report_dir(self) -> Path | None:
+        """Where training scored the report split with the weights and thresholds it kept, if it did."""
+        if not self.roles:
+            return None
+        folder = self.path / f"eval_{self.roles['report']}"
+        return folder if (folder / "probabilities.npy").is_file() else None
 
     def label_names(self) -> list[str]:
         return [key.split("/", 2)[2] for key in self.best if key.startswith("val/f1/")]
@@ -42,7 +50,7 @@ def comparability_warnings(runs: list[Run]) -> list[str]:
     if len(hashes) > 1 or None in hashes:
         warnings.append("runs saw different data (data hashes differ or are missing): their scores are not comparable")
     seeds = {run.seed for run in runs}
-    if len(seeds) > 1:
+    if len(seeds) > 1 and not any(o.startswith("seed=") for run in runs for o in run.overrides):
         warnings.append(f"runs use different seeds {sorted(s for s in seeds if s is not None)}: differences mix seed "
                         "noise with the effect of the overrides")
     return warnings

@@ -1,4 +1,6 @@
-"""`emotune report MULTIRUN_DIR`: the ablation table (one row per run) and a bar plot of val macro-F1."""
+"""`emotune report MULTIRUN_DIR`: for a multi-seed grid whose runs scored their report split, the ablation
+statistics (arms over seeds, Δ against a baseline with CIs, plots); for any multirun, one row per run of the
+selection-split metrics that chose each run's epoch, and a bar plot."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def markdown(runs: list[Run], warnings: list[str]) -> str:
     own, shared = varying(runs)
     names = runs[0].label_names()
     preferred = [n for n in runs[0].preferred if n in names] or names
-    header = ["run", "overrides", "val macro-F1", "val micro-F1", *preferred]
+    selection = runs[0].roles["selection"] if runs[0].roles else "val"
+    header = ["run", "overrides", f"{selection} macro-F1 (chose the epoch)", f"{selection} micro-F1", *preferred]
     lines = [f"Shared overrides: `{' '.join(shared) or '-'}`", ""]
     lines += [f"> warning: {w}" for w in warnings] + ([""] if warnings else [])
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
@@ -49,14 +52,21 @@ def bar_plot(runs: list[Run], path: Path) -> None:
     labels = [" ".join(o) or run.path.name for run, o in zip(runs, own)]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(runs) + 1.2))
     ax.barh(labels, [run.best["val/macro_f1"] for run in runs], color="tab:blue")
-    ax.set_xlabel("best val macro-F1")
+    ax.set_xlabel("macro-F1 of the best epoch, on the split that chose it")
     ax.invert_yaxis()
     save_png(fig, path)
 
 
-def write_sweep_report(multirun_dir: Path) -> str:
+def write_sweep_report(multirun_dir: Path, baseline: str | None = None) -> str:
     runs = collect(multirun_dir)
+    warnings = "".join(f"> warning: {w}\n" for w in comparability_warnings(runs))
+    if all(run.report_dir() for run in runs):
+        from emotune.reporting.ablation import ablation_section  # numpy and matplotlib, only for this
+
+        text = warnings + "\n" + ablation_section(runs, varying(runs)[0], multirun_dir, baseline)
+        write_text(multirun_dir / "report.md", text + "\n## Per run\n\n" + markdown(runs, []))
+        return text
     text = markdown(runs, comparability_warnings(runs))
-    write_text(multirun_dir / "report.md", text + "\n![val macro-F1 per run](report.png)\n")
+    write_text(multirun_dir / "report.md", text + "\n![macro-F1 per run](report.png)\n")
     bar_plot(runs, multirun_dir / "report.png")
     return text

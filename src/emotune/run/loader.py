@@ -30,6 +30,7 @@ class TrainedRun:
     thresholds: dict
     model: EmotionClassifier
     weights: str
+    roles: dict
 
     @property
     def label_names(self) -> list[str]:
@@ -66,7 +67,8 @@ def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "a
     check_run_dir(run_dir, weights)
     cfg = OmegaConf.load(run_dir / CONFIG)
     labels = LabelStats(**read_json(run_dir, LABELS))
-    input_width = read_json(run_dir, RUN_INFO).get("input_width")
+    info = read_json(run_dir, RUN_INFO)
+    input_width = info.get("input_width")
     model = build_classifier(cfg, labels, input_width, accelerator)
     if weights == "export":
         load_exported_weights(model, run_dir)
@@ -74,4 +76,4 @@ def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "a
         load_checkpoint_weights(model, checkpoint_file(run_dir, weights))
     thresholds = (read_json(run_dir, THRESHOLDS) if (run_dir / THRESHOLDS).is_file()
                   else thresholds_record(labels.names, cfg.model.threshold, None, None))
-    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, model.eval(), weights)
+    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, model.eval(), weights, info["roles"])

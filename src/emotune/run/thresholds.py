@@ -23,6 +23,16 @@ def tune_thresholds(probs: np.ndarray, labels: np.ndarray, default: float = 0.5,
     return np.where(labels.any(axis=0), grid[f1.argmax(axis=1)], default)
 
 
+def threshold_split(tune_on: str | None, selection: str) -> str | None:
+    """`auto` is the selection split; an explicit split must be that split (one split selects)."""
+    if tune_on in (None, "auto"):
+        return selection if tune_on == "auto" else None
+    if tune_on != selection:
+        raise ValueError(f"thresholds.tune_on={tune_on} but the selection split is {selection}: thresholds are tuned "
+                         "on the split that selects; leave thresholds.tune_on=auto")
+    return tune_on
+
+
 def thresholds_record(names: list[str], default: float, tuned: np.ndarray | None, split: str | None) -> dict:
     per_label = {n: float(t) for n, t in zip(names, tuned)} if tuned is not None else None
     return {"default": default, "per_label": per_label, "tuned_on": split}
