@@ -118,3 +118,25 @@ def test_the_replay_refuses_a_second_thinning(tmp_path):
                                    "sampling=undersample_ismote"])
     with pytest.raises(Exception, match="thin a second time"):
         build_datamodule(cfg)
+
+
+def test_a_leaky_run_is_marked_and_compared_beside_the_honest_one(tmp_path, capsys):
+    from emotune.cli import main
+    from emotune.train import train
+
+    splits = {"train.tsv": goemotions_rows(200), "dev.tsv": goemotions_rows(80, 1), "test.tsv": goemotions_rows(80, 2)}
+    data = write_goemotions(tmp_path / "ge", splits)
+    common = [f"data.data_dir={data}", "data.verify_checksums=false", "encoder.dim=8", "encoder.min_df=1",
+              "trainer.max_epochs=2", "report.plots=false"]
+    leaky = compose_train(tmp_path / "leaky", ["experiment=reference_leaky", *common,
+                                               "sampling.oversample.sampling_strategy=60"])
+    honest = compose_train(tmp_path / "honest", ["experiment=quickstart", *common])
+    assert train(leaky)["leaky"] is True and train(honest)["leaky"] is False
+    leaky_dir, honest_dir = (tmp_path / name / "run" for name in ("leaky", "honest"))
+    assert json.loads((leaky_dir / "metrics.json").read_text())["leaky"] is True
+    assert "LEAKY REPLAY, not comparable to anything." in (leaky_dir / "eval_test" / "report.md").read_text()
+    capsys.readouterr()
+    main(["compare", str(leaky_dir), str(honest_dir)])
+    out = capsys.readouterr().out
+    assert f"A = {leaky_dir} on test (LEAKY replay: not comparable to anything)" in out
+    assert f"B = {honest_dir} on test" in out and "| macro |" in out

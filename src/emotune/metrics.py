@@ -15,10 +15,11 @@ from torchmetrics.classification import (
 from emotune.metric_names import PER_LABEL
 
 
-def build_metrics(num_labels: int, threshold: float = 0.5) -> MetricCollection:
+def build_metrics(num_labels: int, threshold: float = 0.5, sync_on_compute: bool = True) -> MetricCollection:
     """Accuracy counts true negatives, so on rare labels it sits near 1 whatever the model does: it is reported
-    beside F1, never instead of it. In multi-label data its macro and micro averages coincide."""
-    kw = {"num_labels": num_labels, "threshold": threshold}
+    beside F1, never instead of it. In multi-label data its macro and micro averages coincide. A report computed
+    by one process after a multi-process fit must not wait for the others: `sync_on_compute=False`."""
+    kw = {"num_labels": num_labels, "threshold": threshold, "sync_on_compute": sync_on_compute}
     return MetricCollection(
         {
             "macro_f1": MultilabelF1Score(average="macro", **kw),

@@ -42,7 +42,8 @@ def fails_intact(tmp_path: Path, run_dir: Path) -> Callable[..., str]:
 
 def goemotions_dir(tmp_path: Path, train_rows: Rows | None = None, extra: bytes = b"") -> list[str]:
     folder = write_goemotions(tmp_path / "data", {"train.tsv": train_rows or goemotions_rows(120),
-                                                  "dev.tsv": goemotions_rows(40, seed=1)})
+                                                  "dev.tsv": goemotions_rows(40, seed=1),
+                                                  "test.tsv": goemotions_rows(40, seed=2)})
     with open(folder / "train.tsv", "ab") as f:
         f.write(extra)
     return goemotions_overrides(folder)

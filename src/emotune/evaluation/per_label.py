@@ -15,7 +15,7 @@ def per_label_report(
     `thresholds` is one value or one per label."""
     per_label_thresholds = torch.as_tensor(np.broadcast_to(thresholds, (len(label_names),)).copy(),
                                            dtype=probs.dtype)
-    metrics = build_metrics(len(label_names), threshold=0.5)
+    metrics = build_metrics(len(label_names), threshold=0.5, sync_on_compute=False)
     metrics.update((probs >= per_label_thresholds).to(probs.dtype), labels.int())
     values = metrics.compute()
     support = labels.int().sum(0)

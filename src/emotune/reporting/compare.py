@@ -11,7 +11,8 @@ from emotune.reporting.runs import Run, comparability_warnings
 
 
 def evaluation(run: Run, split: str) -> tuple[str, dict]:
-    split = run.roles["report"] if split == "report" and run.roles else split
+    if split == "report":
+        split = run.roles["report"] if run.roles else "val"
     path = run.path / f"eval_{split}" / "metrics.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run `python evaluate.py run_dir={run.path} split={split}`")
