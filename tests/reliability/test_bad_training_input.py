@@ -51,7 +51,7 @@ def goemotions_dir(tmp_path: Path, train_rows: Rows | None = None, extra: bytes 
 
 def test_malformed_tsv_row(tmp_path, fails_intact) -> None:
     fails_intact(goemotions_dir(tmp_path, extra=b"a row without its other columns\n"), DataFileError,
-                 r"train\.tsv, row 177: expected 3 tab-separated columns \(text, label ids, id\), got 1")
+                 r"train\.tsv, row 233: expected 3 tab-separated columns \(text, label ids, id\), got 1")
 
 
 def test_malformed_csv_row(tmp_path, fails_intact) -> None:
@@ -63,12 +63,12 @@ def test_malformed_csv_row(tmp_path, fails_intact) -> None:
 
 def test_empty_text(tmp_path, fails_intact) -> None:
     fails_intact(goemotions_dir(tmp_path, extra=b" \t17\tidx\n"), DataFileError,
-                 r"train\.tsv, row 177: empty text, expected a comment")
+                 r"train\.tsv, row 233: empty text, expected a comment")
 
 
 def test_label_id_out_of_range(tmp_path, fails_intact) -> None:
     fails_intact(goemotions_dir(tmp_path, extra=b"too far\t3,28\tidx\n"), DataFileError,
-                 r"train\.tsv, row 177: label id 28 out of range, expected 0..27")
+                 r"train\.tsv, row 233: label id 28 out of range, expected 0..27")
 
 
 def test_unknown_label_name(tmp_path, fails_intact) -> None:
@@ -88,7 +88,7 @@ def test_a_label_without_positives_in_train(tmp_path, fails_intact) -> None:
 
 def test_training_file_that_is_not_utf8(tmp_path, fails_intact) -> None:
     fails_intact(goemotions_dir(tmp_path, extra="caf\xe9 au lait\t17\tidx\n".encode("latin-1")), DataFileError,
-                 r"train\.tsv, row 177: not UTF-8 \(byte 3 of the row\)")
+                 r"train\.tsv, row 233: not UTF-8 \(byte 3 of the row\)")
 
 
 @pytest.mark.parametrize("value", ["nan", "inf"])
