@@ -103,5 +103,6 @@ def train(cfg: DictConfig) -> dict:
     finalize_run(trainer, model, datamodule, cfg, run_dir)
     log_results(trainer.loggers, run_dir, summary, datamodule.label_names)
     if summary["best"] is not None:
-        log.info("Best %s = %.4f at epoch %s", summary["monitor"], objective(summary), summary["best"]["epoch"])
+        log.info("Best %s = %.4f at epoch %s (the validation loop runs on the selection split, %s)",
+                 summary["monitor"], objective(summary), summary["best"]["epoch"], datamodule.roles.selection)
     return summary
