@@ -34,6 +34,15 @@ def test_nf4_backbone_is_quantized_and_wrapped_in_lora(tmp_path, small_table_ove
     assert q_proj.lora_A["default"].out_features == 4
 
 
+def test_training_forwards_build_no_kv_cache(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    """A classifier never decodes, so a cache built on every forward would be wasted memory and time."""
+    _, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))
+    outputs = []
+    model.net.backbone.register_forward_hook(lambda module, args, output: outputs.append(output))
+    model(next(iter(datamodule.train_dataloader()))[0])
+    assert outputs and outputs[0].past_key_values is None
+
+
 def test_only_lora_projection_and_head_get_gradients(tmp_path, small_table_overrides, tiny_backbone_overrides):
     _, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4"))
     features, labels = next(iter(datamodule.train_dataloader()))

@@ -53,6 +53,8 @@ def test_an_explicit_checkpoint_that_does_not_exist_is_named(tmp_path: Path, sma
 
 
 def test_placement_follows_the_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("LOCAL_RANK", "SLURM_LOCALID"):
+        monkeypatch.delenv(variable, raising=False)
     assert backbone_device_map("cpu") is None
     if not torch.cuda.is_available():
         assert backbone_device_map("auto") is None
@@ -65,6 +67,9 @@ def test_placement_follows_the_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
     assert backbone_device_map("gpu", 2) == {"": 1}
     assert backbone_device_map("gpu", "2,3") == {"": 3} and backbone_device_map("gpu", "1,") == {"": 1}
     assert backbone_device_map("gpu", "2") == {"": 1}  # a count: this process's own device
+    monkeypatch.delenv("LOCAL_RANK")
+    monkeypatch.setenv("SLURM_LOCALID", "1")  # srun sets this, not LOCAL_RANK
+    assert backbone_device_map("gpu", [4, 5]) == {"": 5}
 
 
 def test_null_logger_and_callbacks_become_deletions() -> None:

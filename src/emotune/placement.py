@@ -1,5 +1,5 @@
 """Where the backbone lives follows the trainer: `trainer.accelerator`, `trainer.devices` and the launcher's
-LOCAL_RANK, never merely whether CUDA exists."""
+LOCAL_RANK (or SLURM_LOCALID), never merely whether CUDA exists."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ def uses_cuda(accelerator: str) -> bool:
     import torch
 
     return accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+
+
+def local_rank() -> int:
+    """This process's index on its node: LOCAL_RANK (torchrun, Lightning's launcher) or SLURM_LOCALID (srun)."""
+    return int(os.environ.get("LOCAL_RANK", os.environ.get("SLURM_LOCALID", 0)))
 
 
 def device_indices(devices: int | str | Sequence[int]) -> list[int] | None:
@@ -30,6 +35,6 @@ def backbone_device_map(accelerator: str, devices: int | str | Sequence[int] = 1
     on the CPU, for Lightning to move."""
     if not uses_cuda(accelerator):
         return None
-    rank = int(os.environ.get("LOCAL_RANK", 0))
+    rank = local_rank()
     indices = device_indices(devices)
     return {"": indices[rank] if indices and len(indices) > rank else rank}

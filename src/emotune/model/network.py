@@ -43,5 +43,5 @@ class EmbeddingClassifierNet(nn.Module):
         if self.backbone is not None:
             token = hidden.unsqueeze(1).to(self.backbone.get_input_embeddings().weight.dtype)
             mask = torch.ones(token.shape[:2], dtype=torch.long, device=token.device)
-            hidden = self.backbone(inputs_embeds=token, attention_mask=mask).last_hidden_state[:, -1]
+            hidden = self.backbone(inputs_embeds=token, attention_mask=mask, use_cache=False).last_hidden_state[:, -1]
         return self.head(self.dropout(hidden.to(self.head.weight.dtype)))

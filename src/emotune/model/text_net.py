@@ -42,5 +42,6 @@ class TextClassifierNet(nn.Module):
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         mask = inputs["attention_mask"]
-        hidden = self.backbone(input_ids=inputs["input_ids"], attention_mask=mask).last_hidden_state
+        # A classifier never decodes: no KV cache is built on any forward.
+        hidden = self.backbone(input_ids=inputs["input_ids"], attention_mask=mask, use_cache=False).last_hidden_state
         return self.head(self.dropout(pool(hidden, mask, self.pooling).to(self.head.weight.dtype)))
