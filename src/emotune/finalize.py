@@ -15,6 +15,7 @@ from emotune.inference import predict_loader
 from emotune.model.module import EmotionClassifier
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import export_run
+from emotune.run.files import eval_dir
 from emotune.run.thresholds import threshold_split, thresholds_record, tune_thresholds
 
 log = logging.getLogger(__name__)
@@ -53,5 +54,5 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
     if cfg.report.after_fit and not trainer.fast_dev_run:
         report = datamodule.roles.report
         report_split(model, datamodule, report, thresholds, cfg.model.threshold, datamodule.roles.as_dict(),
-                     run_dir / f"eval_{report}", f"{run_dir.name} on {report} (selected weights)",
+                     eval_dir(run_dir, report), f"{run_dir.name} on {report} (selected weights)",
                      cfg.trainer.precision, cfg.report.plots)

@@ -15,6 +15,7 @@ from emotune.atomic import ensure_writable_dir
 from emotune.metric_names import AVERAGED, PER_LABEL
 from emotune.placement import uses_cuda
 from emotune.roles import SELECTIONS
+from emotune.run.thresholds import threshold_split
 
 LARGE_ON_CPU = 1e9  # parameters: above this a quantized backbone is refused without a CUDA device
 THRESHOLD_SPLITS = ("auto", None, "val", "tune")
@@ -148,9 +149,11 @@ def selection_problems(cfg: DictConfig) -> list[str]:
     elif fraction == 0 and "tune" in (selection, tune_on):
         problems.append(f"{'thresholds.tune_on' if tune_on == 'tune' else 'datamodule.selection'}=tune needs "
                         "datamodule.tune_fraction > 0 (e.g. 0.1), which carves the tune split from train")
-    if tune_on in ("val", "tune") and selection in ("val", "tune") and tune_on != selection:
-        problems.append(f"thresholds.tune_on={tune_on} but datamodule.selection={selection}: thresholds are tuned "
-                        "on the split that selects; leave thresholds.tune_on=auto")
+    if tune_on in THRESHOLD_SPLITS and selection in ("val", "tune"):
+        try:
+            threshold_split(tune_on, selection)
+        except ValueError as error:
+            problems.append(str(error))
     return problems
 
 

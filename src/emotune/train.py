@@ -66,7 +66,7 @@ def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModul
     write_json(run_dir / LABELS, labels.as_dict())
     write_json(run_dir / RUN_INFO, {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(),
                                     "seed": cfg.seed, "input_width": datamodule.input_width,
-                                    "roles": datamodule.roles.as_dict(), "leaky": getattr(datamodule, "leaky", False)})
+                                    "roles": datamodule.roles.as_dict(), "leaky": datamodule.leaky})
     datamodule.save_state(run_dir)
     write_label_counts(datamodule.label_names, train_counts, run_dir)
 
@@ -98,7 +98,7 @@ def train(cfg: DictConfig) -> dict:
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:
         return summary  # rank 0 alone tunes thresholds and exports
-    summary = {**summary, "roles": datamodule.roles.as_dict(), "leaky": getattr(datamodule, "leaky", False)}
+    summary = {**summary, "roles": datamodule.roles.as_dict(), "leaky": datamodule.leaky}
     write_json(run_dir / METRICS, summary)  # what RunSummary wrote, plus which split did what
     finalize_run(trainer, model, datamodule, cfg, run_dir)
     log_results(trainer.loggers, run_dir, summary, datamodule.label_names)

@@ -23,7 +23,7 @@ class RunSummary(L.Callback):
         checkpoint = trainer.checkpoint_callback
         if self.monitor is None:
             self.monitor = getattr(checkpoint, "monitor", None) or "val/macro_f1"
-            self.mode = self.mode or getattr(checkpoint, "mode", None) or "max"
+            self.mode = self.mode or getattr(checkpoint, "mode", None)
         self.mode = self.mode or "max"
 
     def _better(self, value: float) -> bool:

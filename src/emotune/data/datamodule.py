@@ -25,6 +25,7 @@ class EmotionDataModule(L.LightningDataModule):
     validation loop runs on the selection split (`roles`), which picks the best epoch."""
 
     collate_fn = None
+    leaky = False  # only the audit replay of the reference's protocol is; reports mark its scores
 
     def __init__(
         self,

@@ -54,7 +54,7 @@ class LeakyReplayDataModule(EmbeddingDataModule):
     its own val and test parts whatever splits the source has, and like the reference selects on val and
     reports on test: a `tune` split carved from train would drop train rows from the pool."""
 
-    leaky = True  # read by whatever reports a run's scores, to mark them as not comparable
+    leaky = True
 
     def __init__(self, *args, fractions: Sequence[float] = (0.6, 0.2, 0.2), split_seed: int = 0,
                  thin_label: str | int = "neutral", thin_every: int = 6, selection: str = "val", **kwargs) -> None:

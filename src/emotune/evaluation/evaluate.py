@@ -17,12 +17,12 @@ from emotune.evaluation.plots import write_plots
 from emotune.evaluation.report import print_table, write_report
 from emotune.inference import predict_loader
 from emotune.model import EmotionClassifier
+from emotune.run.files import PROBABILITIES, TRUTH, eval_dir
 from emotune.run.loader import load_run
 from emotune.run.thresholds import threshold_vector
 
 log = logging.getLogger(__name__)
 
-PROBABILITIES, LABELS = "probabilities.npy", "labels.npy"  # per row and label, for ablation statistics
 SUMMARY_KEYS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")
 
 
@@ -52,10 +52,10 @@ def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split:
     if chose:
         log.warning("%s %s: these %s scores are optimistic", split, " and ".join(chose), split)
     report.update(split=split, roles=roles, chose=chose, optimistic=bool(chose),
-                  leaky=getattr(datamodule, "leaky", False))
+                  leaky=datamodule.leaky)
     ensure_writable_dir(out_dir, "evaluation output")
     atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
-    atomic_write(out_dir / LABELS, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
+    atomic_write(out_dir / TRUTH, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
     if plots:
         write_plots(report, probs, labels, datamodule.label_names, out_dir)
     print_table(report, title)
@@ -73,4 +73,4 @@ def evaluate(run_dir: Path, split: str = "report", checkpoint: str = "best",
                     "is the fairer headline")
     datamodule = run.datamodule(OmegaConf.merge(run.cfg.data, data_overrides or {}))
     return report_split(run.model, datamodule, split, run.thresholds, run.cfg.model.threshold, run.roles,
-                        run.path / f"eval_{split}", f"{run.path.name} on {split} ({checkpoint} weights)")
+                        eval_dir(run.path, split), f"{run.path.name} on {split} ({checkpoint} weights)")

@@ -4,7 +4,7 @@ report split over its seeds, at the fixed and the tuned thresholds, and its diff
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import numpy as np
 from emotune.reporting.ablation_plots import delta_heatmap, forest_plot
 from emotune.reporting.runs import Run
 from emotune.reporting.statistics import arm_summary, paired_bootstrap_delta, per_label_delta, rarest_labels
+from emotune.run.files import METRICS, PROBABILITIES, TRUTH, read_json
 
 N_BOOT, RAREST = 2000, 5
 
@@ -31,7 +32,7 @@ class Arm:
         return self.probs[rows] >= thresholds
 
 
-def arm_name(run: Run, own: list[str]) -> str:
+def arm_name(own: list[str]) -> str:
     return " ".join(o for o in own if not o.startswith("seed=")) or "(shared overrides)"
 
 
@@ -41,15 +42,15 @@ def load_arms(runs: list[Run], own: list[list[str]]) -> tuple[list[Arm], np.ndar
     truth, names, report = None, None, None
     for run, overrides in zip(runs, own):
         folder = run.report_dir()
-        metrics = json.loads((folder / "metrics.json").read_text())
-        labels = np.load(folder / "labels.npy")
+        metrics = read_json(folder, METRICS)
+        labels = np.load(folder / TRUTH)
         if truth is None:
             truth, names, report = labels, list(metrics["per_label"]), metrics
         elif not np.array_equal(labels, truth):
             raise ValueError(f"{folder}: its report rows differ from the other runs'; an ablation needs one report set")
         fixed = metrics.get("at_fixed_threshold", {}).get("threshold", metrics["thresholds"][0])
-        grouped.setdefault(arm_name(run, overrides), []).append(
-            (run.seed, np.load(folder / "probabilities.npy"), np.asarray(metrics["thresholds"]), fixed))
+        grouped.setdefault(arm_name(overrides), []).append(
+            (run.seed, np.load(folder / PROBABILITIES), np.asarray(metrics["thresholds"]), fixed))
     arms = []
     for name, members in grouped.items():
         members.sort(key=lambda m: m[0])
@@ -59,8 +60,8 @@ def load_arms(runs: list[Run], own: list[list[str]]) -> tuple[list[Arm], np.ndar
 
 
 def fmt(summary: dict) -> str:
-    return f"{summary['mean']:.3f} ± {summary['std']:.3f}" if summary["std"] == summary["std"] else \
-        f"{summary['mean']:.3f}"
+    """The std is NaN for a single seed."""
+    return f"{summary['mean']:.3f}" if math.isnan(summary["std"]) else f"{summary['mean']:.3f} ± {summary['std']:.3f}"
 
 
 def interval(d: dict) -> str:

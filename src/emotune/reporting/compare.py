@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 
 from emotune.reporting.runs import Run, comparability_warnings
+from emotune.run.files import METRICS, eval_dir
 
 
 def evaluation(run: Run, split: str) -> tuple[str, dict]:
     if split == "report":
         split = run.roles["report"] if run.roles else "val"
-    path = run.path / f"eval_{split}" / "metrics.json"
+    path = eval_dir(run.path, split) / METRICS
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run `python evaluate.py run_dir={run.path} split={split}`")
     return split, json.loads(path.read_text())

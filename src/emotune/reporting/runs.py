@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from emotune.run.files import CONFIG, METRICS, RUN_INFO, read_json
+from emotune.run.files import CONFIG, METRICS, PROBABILITIES, RUN_INFO, eval_dir, read_json
 
 
 @dataclass
@@ -37,8 +37,8 @@ class Run:
         """Where training scored the report split with the weights and thresholds it kept, if it did."""
         if not self.roles:
             return None
-        folder = self.path / f"eval_{self.roles['report']}"
-        return folder if (folder / "probabilities.npy").is_file() else None
+        folder = eval_dir(self.path, self.roles["report"])
+        return folder if (folder / PROBABILITIES).is_file() else None
 
     def label_names(self) -> list[str]:
         return [key.split("/", 2)[2] for key in self.best if key.startswith("val/f1/")]

@@ -10,9 +10,15 @@ from pathlib import Path
 CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
 THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
 METRICS = "metrics.json"  # the best and final validation metrics
+PROBABILITIES, TRUTH = "probabilities.npy", "labels.npy"  # in eval_<split>/, for ablation statistics
 ADAPTER = "adapter"
 ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
 WEIGHTS = ("export", "best", "last")
+
+
+def eval_dir(run_dir: Path, split: str) -> Path:
+    """Where a split's report lives: written by training for its report split, and by evaluate.py."""
+    return Path(run_dir) / f"eval_{split}"
 
 
 def checkpoint_file(run_dir: Path, weights: str) -> Path:
