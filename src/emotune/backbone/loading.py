@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import bitsandbytes as bnb
 import torch
@@ -29,7 +30,9 @@ def lora_config(
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias=bias)
 
 
-# A multimodal checkpoint stores its text model under one of these prefixes.
+# A multimodal checkpoint stores its text model under one of these prefixes: the published Mistral-Small-3.1 files
+# (written by transformers 4.5x) under `language_model.model.`, later transformers versions under
+# `model.language_model.`. tests/test_mistral3_layouts.py loads both in nf4.
 TEXT_MODEL_KEYS = {r"^language_model\.model\.": "", r"^model\.language_model\.": "", r"^language_model\.": ""}
 
 
@@ -42,6 +45,37 @@ def text_only(name_or_path: str, trust_remote_code: bool) -> dict:
         return {}
     log.info("Loading only the %s text model of %s", text_config.model_type, type(config).__name__)
     return {"config": text_config, "key_mapping": TEXT_MODEL_KEYS}
+
+
+class _DropLoadReport(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
+
+
+@contextmanager
+def own_load_report() -> Iterator[None]:
+    """transformers logs a table row per unused tensor, hundreds for a vision tower loaded text-only; `check_loaded`
+    reports the same load in one line and, unlike that warning, stops on missing weights."""
+    logger, drop = logging.getLogger("transformers.modeling_utils"), _DropLoadReport()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
+def check_loaded(name_or_path: str, info: Mapping[str, list[str]]) -> None:
+    """A weight the checkpoint does not hold would be freshly initialised with only a warning, and the backbone
+    would train from random weights; a key layout the loader does not map shows up here first."""
+    if info["missing_keys"]:
+        missing = sorted(info["missing_keys"])
+        raise ValueError(f"backbone {name_or_path}: {len(missing)} weights are not in the checkpoint (e.g. "
+                         f"{', '.join(missing[:3])}); its key layout is not one emotune maps, so they would start "
+                         "from random values")
+    skipped = sorted({key.split(".")[0] for key in info["unexpected_keys"]})
+    if skipped:
+        log.info("Left out %d checkpoint tensors outside the backbone (%s)", len(info["unexpected_keys"]),
+                 ", ".join(skipped))
 
 
 def load_backbone(
@@ -57,14 +91,17 @@ def load_backbone(
     `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move."""
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
-    model = AutoModel.from_pretrained(
-        name_or_path,
-        quantization_config=quant,
-        dtype=getattr(torch, dtype),
-        trust_remote_code=trust_remote_code,
-        device_map=device_map if quant is not None else None,
-        **text_only(name_or_path, trust_remote_code),
-    )
+    with own_load_report():
+        model, info = AutoModel.from_pretrained(
+            name_or_path,
+            quantization_config=quant,
+            dtype=getattr(torch, dtype),
+            trust_remote_code=trust_remote_code,
+            device_map=device_map if quant is not None else None,
+            output_loading_info=True,
+            **text_only(name_or_path, trust_remote_code),
+        )
+    check_loaded(name_or_path, info)
     keep_4bit_trainable_on_cpu(model)
     model.train()  # from_pretrained returns eval mode; Lightning then switches modes for the whole module
     if gradient_checkpointing:
