@@ -1,21 +1,34 @@
-"""Training-step throughput of the nf4 + LoRA backbone, built from a config only (random weights, nothing
+"""Training-step throughput and memory of the nf4 + LoRA backbone, from a config only (random weights, nothing
 downloaded), through the same loader, nets, loss and optimizer that `train.py` uses.
 
-  python benchmarks/step_throughput.py                      # Mistral-Small-3.1 text config, 40 layers (GPU)
-  python benchmarks/step_throughput.py --layers 4           # 4 layers; figures also scaled to 40, labelled so
+  python benchmarks/step_throughput.py --layers 8           # 8 of 40 layers; figures also scaled to 40 (GPU)
+  python benchmarks/step_throughput.py                      # all 40 layers: a ~13 GB nf4 checkpoint in --workdir
   python benchmarks/step_throughput.py --arch tiny --device cpu --batch-sizes 2,4 --steps 2
+
+The random checkpoint is written one layer at a time with its projections already in nf4 (random_checkpoint.py).
+Each mode gets the LoRA targets its experiment trains (`--experiment`, default reference_fast).
 
 FLOPs per step are counted as 6 * N * tokens, N being the parameters of the transformer layers (attention
 and MLP, from the config; the token embedding table does no matmul). Frozen nf4 weights get no weight
 gradients, so the hardware does about 4N of those 6N: MFU by this count flatters by up to 1.5x, as the
 usual convention does. Attention score FLOPs are left out (about 1% at 32 tokens).
+
+At small batches a step is bound by memory traffic instead: the forward and the backward pass each dequantise
+every nf4 weight (read 0.5 byte per weight, write a bf16 copy, read it back in the matmul). `weight GB/s` is
+that traffic, 2 x (nf4 bytes + 4 bytes per weight), over the step time: a lower bound on achieved bandwidth
+(with quant=none, 2 x 2 bytes per weight).
+
+Scaled figures (with --layers below the full depth): throughput divides by the depth ratio. Peak memory adds,
+for each missing layer, its weights (counted, nf4 state included) and its share of the step's working memory,
+measured as the difference between a step through all loaded layers and one through half of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
-import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,28 +36,34 @@ from pathlib import Path
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from rich.console import Console
-from rich.table import Table
-from transformers import AutoModel, MistralConfig
+from transformers import MistralConfig
 
-import emotune  # noqa: F401  (registers config resolvers)
-from emotune.data.label_stats import LabelStats
-from emotune.model import EmbeddingClassifierNet, TextClassifierNet
-from emotune.placement import backbone_device_map
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import emotune  # noqa: E402,F401  (registers config resolvers)
+from emotune.data.label_stats import LabelStats  # noqa: E402
+from emotune.placement import backbone_device_map  # noqa: E402
+from random_checkpoint import write_random_checkpoint  # noqa: E402
+from throughput_memory import Memory, module_bytes  # noqa: E402
+from throughput_report import show  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = {
     "mistral-small-3.1": {"hidden_size": 5120, "num_hidden_layers": 40, "num_attention_heads": 32,
                           "num_key_value_heads": 8, "head_dim": 128, "intermediate_size": 32768,
                           "vocab_size": 131072, "max_position_embeddings": 131072, "rope_theta": 1e9},
-    "tiny": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "tiny": {"hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
              "head_dim": 16, "intermediate_size": 128, "vocab_size": 512, "max_position_embeddings": 64},
 }
-# Dense bf16 tensor-core peaks (TFLOP/s), matched against torch.cuda.get_device_name().
-PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.4, "H200": 989.4, "A100": 312.0, "L40S": 362.1}
-REFERENCE_ROWS, REFERENCE_EPOCHS = 89_000, 15
+# Dense bf16 tensor-core peaks (TFLOP/s) by the name torch.cuda.get_device_name() gives; the longest match wins, and
+# an unlisted variant needs --peak-tflops rather than a neighbour's figure.
+PEAK_BF16_TFLOPS = {"H100 80GB HBM3": 989.4, "H100 SXM": 989.4, "H100 PCIe": 756.0, "H100 NVL": 835.5,
+                    "H200 NVL": 835.5, "H200": 989.4, "A100": 312.0, "L40S": 362.1}
+# Train rows of experiment=reference on the official GoEmotions files: 39,069 after the 10% selection carve from
+# 43,410, then undersampling and ISMOTE (benchmarks/reference_rows.py prints it).
+REFERENCE_ROWS, REFERENCE_EPOCHS = 120_592, 15
 EMBEDDING_DIM = 512  # the reference's sentence embeddings
 LABELS = LabelStats([f"label_{i}" for i in range(28)], [1000 + 100 * i for i in range(28)], 50_000)
+BATCHES = {"embedding": [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], "text": [8, 16, 32, 64, 128, 256]}
 
 
 def layer_params(config: MistralConfig) -> int:
@@ -53,27 +72,23 @@ def layer_params(config: MistralConfig) -> int:
     return attention + 3 * h * config.intermediate_size + 2 * h
 
 
-def peak_tflops(device: torch.device, given: float | None) -> float | None:
-    if given or device.type != "cuda":
-        return given
-    name = torch.cuda.get_device_name(device)
-    return next((peak for key, peak in PEAK_BF16_TFLOPS.items() if key in name), None)
+def peak_for(device_name: str) -> float | None:
+    matches = [key for key in PEAK_BF16_TFLOPS if key in device_name]
+    return PEAK_BF16_TFLOPS[max(matches, key=len)] if matches else None
 
 
-def compose_config(model_dir: Path, args: argparse.Namespace):
-    """The reference experiment's backbone, LoRA targets, loss and optimizer, pointed at the random weights."""
-    overrides = ["experiment=reference", f"backbone.name_or_path={model_dir}", f"quant={args.quant}",
-                 f"lora.r={args.lora_r}", f"lora.alpha={2 * args.lora_r}"]
+def compose_config(model_dir: Path, mode: str, args: argparse.Namespace):
+    overrides = [f"experiment={args.experiment}", f"model={mode}", f"backbone.name_or_path={model_dir}",
+                 f"quant={args.quant}", f"lora.r={args.lora_r}", f"lora.alpha={2 * args.lora_r}"]
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose("train", overrides=overrides + ([f"optimizer={args.optimizer}"] if args.optimizer else []))
 
 
-def build_backbone(config: MistralConfig, cfg, folder: Path, device: torch.device) -> torch.nn.Module:
-    """Saves random weights like a hub checkpoint, then loads them through `load_backbone`."""
-    AutoModel.from_config(config, dtype=torch.bfloat16).save_pretrained(folder)
+def build_net(cfg, mode: str, device: torch.device) -> torch.nn.Module:
     placement = backbone_device_map("gpu" if device.type == "cuda" else "cpu")
     backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
-    return backbone.to(device)
+    width = {"embedding_dim": EMBEDDING_DIM} if mode == "embedding" else {}
+    return instantiate(cfg.model.net, num_labels=len(LABELS.names), backbone=backbone, **width).to(device).train()
 
 
 def inputs_for(mode: str, batch: int, seq_len: int, vocab: int, device: torch.device):
@@ -106,87 +121,93 @@ def time_steps(net, loss_fn, optimizer, inputs, labels, steps: int, warmup: int,
     return (time.perf_counter() - start) / steps
 
 
-def peak_memory_gb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # CPU: the process's peak RSS
+def run_batch(net, cfg, mode: str, batch: int, steps: int, warmup: int, args, memory: Memory) -> tuple[float, float]:
+    """Seconds per step and the peak memory of those steps; a fresh optimizer, so its state is counted."""
+    device = memory.device
+    loss_fn = instantiate(cfg.loss, labels=LABELS).to(device)
+    optimizer = instantiate(cfg.optimizer)([p for p in net.parameters() if p.requires_grad])
+    inputs = inputs_for(mode, batch, args.seq_len, net.backbone.config.vocab_size, device)
+    labels = (torch.rand(batch, len(LABELS.names), device=device) < 0.1).float()
+    memory.reset_peak()
+    seconds = time_steps(net, loss_fn, optimizer, inputs, labels, steps, warmup, device)
+    peak = memory.peak()
+    del optimizer, inputs, labels
+    memory.release()
+    return seconds, peak
+
+
+def half_depth_peak(net, cfg, mode: str, batch: int, args, memory: Memory) -> float:
+    """One step through the first half of the loaded layers (the rest stay loaded, so only working memory
+    differs)."""
+    layers = net.backbone.get_base_model().layers
+    net.backbone.get_base_model().layers = layers[: len(layers) // 2]
+    try:
+        return run_batch(net, cfg, mode, batch, 1, 1, args, memory)[1]
+    finally:
+        net.backbone.get_base_model().layers = layers
+
+
+def measure_mode(mode: str, config: MistralConfig, checkpoint: Path, args, memory: Memory) -> list[dict]:
+    cfg = compose_config(checkpoint, mode, args)
+    net = build_net(cfg, mode, memory.device)
+    layers, full = config.num_hidden_layers, ARCHS[args.arch]["num_hidden_layers"]
+    static, per_layer = memory.current(), module_bytes(net.backbone.get_base_model().layers[0]) / 2**30
+    n_params, tokens = layers * layer_params(config), 1 if mode == "embedding" else args.seq_len
+    nf4_bytes = module_bytes(net.backbone.get_base_model().layers, quantized_only=True)
+    weight_bytes = 2 * (nf4_bytes + 4 * n_params) if nf4_bytes else 2 * 2 * n_params
+    rows = []
+    for batch in args.batch_sizes or BATCHES[mode]:
+        row = {"mode": mode, "batch": batch, "tokens_per_sample": tokens, "layers": layers,
+               "lora_targets": list(cfg.lora.target_modules)}
+        try:
+            seconds, peak = run_batch(net, cfg, mode, batch, args.steps, args.warmup, args, memory)
+            half = half_depth_peak(net, cfg, mode, batch, args, memory) if full > layers and layers >= 2 else None
+        except torch.OutOfMemoryError:
+            memory.release()
+            rows.append({**row, "oom": True})
+            break  # larger batches only need more
+        flops = 6 * n_params * batch * tokens
+        row.update(oom=False, step_s=seconds, samples_per_s=batch / seconds, tokens_per_s=batch * tokens / seconds,
+                   flops_per_step=flops, tflops=flops / seconds / 1e12, weight_gbps=weight_bytes / seconds / 1e9,
+                   peak_memory_gb=peak, static_memory_gb=static,
+                   mfu=flops / seconds / (args.peak * 1e12) if args.peak else None)
+        if full > layers:
+            working_per_layer = (peak - half) / (layers - layers // 2) if half is not None else None
+            row.update(scaled_to_layers=full, scaled_samples_per_s=batch * layers / (seconds * full),
+                       layer_weights_gb=per_layer, working_gb_per_layer=working_per_layer,
+                       scaled_peak_memory_gb=None if half is None else
+                       peak + (full - layers) * (per_layer + working_per_layer))
+        rows.append(row)
+    del net
+    memory.release()
+    return rows
 
 
 def measure(args: argparse.Namespace) -> dict:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    full_layers = ARCHS[args.arch]["num_hidden_layers"]
-    config = MistralConfig(**{**ARCHS[args.arch], "num_hidden_layers": args.layers or full_layers})
-    layers, scale = config.num_hidden_layers, full_layers / config.num_hidden_layers
-    n_params = layers * layer_params(config)
-    cfg = compose_config(Path(args.workdir), args)
-    backbone = build_backbone(config, cfg, Path(args.workdir), device)
-    nets = {"embedding": EmbeddingClassifierNet(EMBEDDING_DIM, len(LABELS.names), backbone),
-            "text": TextClassifierNet(len(LABELS.names), backbone, pooling="last")}
-    static_gb = peak_memory_gb(device)
-    peak = peak_tflops(device, args.peak_tflops)
-    rows = []
-    for mode in args.modes:
-        net = nets[mode].to(device).train()
-        loss_fn = instantiate(cfg.loss, labels=LABELS).to(device)
-        for batch in args.batch_sizes:
-            tokens = 1 if mode == "embedding" else args.seq_len
-            row = {"mode": mode, "batch": batch, "tokens_per_sample": tokens, "layers": layers}
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats(device)
-            try:
-                optimizer = instantiate(cfg.optimizer)([p for p in net.parameters() if p.requires_grad])
-                inputs = inputs_for(mode, batch, args.seq_len, config.vocab_size, device)
-                labels = (torch.rand(batch, len(LABELS.names), device=device) < 0.1).float()
-                seconds = time_steps(net, loss_fn, optimizer, inputs, labels, args.steps, args.warmup, device)
-            except torch.OutOfMemoryError:
-                rows.append({**row, "oom": True})
-                continue
-            flops = 6 * n_params * batch * tokens
-            memory = peak_memory_gb(device)
-            row.update(oom=False, step_s=seconds, samples_per_s=batch / seconds, tokens_per_s=batch * tokens / seconds,
-                       flops_per_step=flops, tflops=flops / seconds / 1e12, peak_memory_gb=memory,
-                       mfu=flops / seconds / (peak * 1e12) if peak else None)
-            if scale != 1:  # per-layer work and memory grow with depth; the embedding table does not
-                row.update(scaled_to_layers=full_layers, scaled_samples_per_s=batch / (seconds * scale),
-                           scaled_peak_memory_gb=static_gb + (memory - static_gb) * scale if device.type == "cuda"
-                           else None)
-            rows.append(row)
-            del optimizer
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    args.peak = args.peak_tflops or (peak_for(name) if device.type == "cuda" else None)
+    config = MistralConfig(**{**ARCHS[args.arch], "num_hidden_layers": args.layers or ARCHS[args.arch][
+        "num_hidden_layers"]})
+    with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
+        cfg = compose_config(Path(workdir), args.modes[0], args)
+        quant = instantiate(cfg.quant) if cfg.get("quant") else None
+        checkpoint = write_random_checkpoint(config, Path(workdir) / "model", quant, device)
+        memory = Memory(device)
+        rows = [row for mode in args.modes for row in measure_mode(mode, config, checkpoint, args, memory)]
     best = max((r for r in rows if r["mode"] == "embedding" and not r["oom"]),
                key=lambda r: r["samples_per_s"], default=None)
     projection = None
     if best:
         rate = best.get("scaled_samples_per_s", best["samples_per_s"])
-        projection = {"batch": best["batch"], "samples_per_s": rate,
-                      "seconds": REFERENCE_ROWS * REFERENCE_EPOCHS / rate}
-    return {"arch": args.arch, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-            "quant": args.quant, "lora_r": args.lora_r, "optimizer": cfg.optimizer._target_,
-            "layers": layers, "full_layers": full_layers,
-            "n_params_counted": n_params, "flops_rule": "6 * N * tokens", "peak_bf16_tflops": peak,
+        projection = {"batch": best["batch"], "samples_per_s": rate, "rows": args.rows,
+                      "seconds": args.rows * REFERENCE_EPOCHS / rate}
+    return {"arch": args.arch, "device": name, "quant": args.quant, "lora_r": args.lora_r,
+            "experiment": args.experiment, "optimizer": cfg.optimizer._target_, "layers": config.num_hidden_layers,
+            "full_layers": ARCHS[args.arch]["num_hidden_layers"], "n_params_counted":
+            config.num_hidden_layers * layer_params(config), "flops_rule": "6 * N * tokens",
+            "weight_traffic_rule": "2 * (nf4 bytes + 4 * N)" if args.quant == "nf4" else "2 * 2 * N", "peak_bf16_tflops": args.peak,
             "seq_len": args.seq_len, "rows": rows, "reference_15_epochs": projection}
-
-
-def show(result: dict) -> None:
-    table = Table(title=f"{result['arch']} ({result['layers']}/{result['full_layers']} layers, {result['quant']}, "
-                        f"LoRA r={result['lora_r']}) on {result['device']}")
-    for column in ("mode", "batch", "samples/s", "tokens/s", "TFLOP/s", "MFU", "peak GB", "scaled samples/s",
-                   "scaled peak GB"):
-        table.add_column(column, justify="right")
-    columns = (("samples_per_s", ".1f"), ("tokens_per_s", ".1f"), ("tflops", ".3f"), ("mfu", ".1%"),
-               ("peak_memory_gb", ".2f"), ("scaled_samples_per_s", ".1f"), ("scaled_peak_memory_gb", ".2f"))
-    for r in result["rows"]:
-        cells = ["OOM", *[""] * 6] if r["oom"] else [
-            "" if r.get(key) is None else format(r[key], spec) for key, spec in columns]
-        table.add_row(r["mode"], str(r["batch"]), *cells)
-    console = Console(width=max(Console().width, 140))
-    console.print(table)
-    console.print(f"N = {result['n_params_counted']:,} layer parameters; FLOPs = {result['flops_rule']}; "
-                  f"peak bf16 {result['peak_bf16_tflops'] or 'unknown (MFU needs --peak-tflops)'} TFLOP/s")
-    if result["reference_15_epochs"]:
-        p = result["reference_15_epochs"]
-        console.print(f"Reference run ({REFERENCE_EPOCHS} epochs x {REFERENCE_ROWS:,} rows, embedding mode, batch "
-                      f"{p['batch']}): {p['seconds'] / 60:.1f} min projected")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -195,23 +216,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--layers", type=int, help="reduced depth; figures are also scaled to the full depth")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["embedding", "text"])
     parser.add_argument("--batch-sizes", type=lambda s: [int(b) for b in s.split(",")],
-                        default=[8, 16, 32, 64, 128, 256, 512, 1024])
+                        help=f"for every mode (default: {BATCHES})")
     parser.add_argument("--seq-len", type=int, default=32)
+    parser.add_argument("--experiment", default="reference_fast", help="whose LoRA, loss and optimizer to run")
     parser.add_argument("--quant", choices=["nf4", "none"], default="nf4")
     parser.add_argument("--lora-r", type=int, default=16)
-    parser.add_argument("--optimizer", choices=["adamw", "adamw8bit"], help="default: the reference's (adamw8bit)")
+    parser.add_argument("--optimizer", choices=["adamw", "adamw8bit"], help="default: the experiment's")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=REFERENCE_ROWS, help="train rows for the 15-epoch projection")
     parser.add_argument("--device")
+    parser.add_argument("--workdir", help="where the random checkpoint is written (default: the temp dir)")
     parser.add_argument("--peak-tflops", type=float, help="the device's dense bf16 peak, when not in the table")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as workdir:
-        args.workdir = workdir
-        result = measure(args)
-    show(result)
+    result = measure(args)
+    show(result, REFERENCE_EPOCHS)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
+    gc.collect()
     return result
 
 

@@ -1,5 +1,6 @@
 """The tiny Mistral through the users' loading path: real bitsandbytes NF4 and real PEFT LoRA on CPU."""
 
+import gc
 from pathlib import Path
 
 import bitsandbytes as bnb
@@ -12,7 +13,7 @@ from hydra.utils import instantiate
 
 from emotune.backbone import load_backbone
 from emotune.data import build_datamodule
-from emotune.model import build_classifier
+from emotune.model import EmotionClassifier, build_classifier
 from emotune.run.loader import load_run
 from emotune.train import train, write_run_start
 
@@ -23,7 +24,9 @@ def build(tmp_path: Path, overrides: list[str]):
     cfg = compose_train(tmp_path, overrides)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    return cfg, datamodule, build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model.configure_model()
+    return cfg, datamodule, model
 
 
 def test_nf4_backbone_is_quantized_and_wrapped_in_lora(tmp_path, small_table_overrides, tiny_backbone_overrides):
@@ -139,7 +142,7 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
     trainer.save_checkpoint(run_dir / "checkpoints" / "best.ckpt")
 
     saved = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
-    assert set(saved) == model.trainable_names()
+    assert set(saved) == set(model.trainable_shapes())
     assert not any("base_layer" in key or "embed_tokens" in key for key in saved)
 
     fresh = load_run(run_dir, "best").model
@@ -161,3 +164,17 @@ def test_a_checkpoint_from_another_lora_setup_is_refused(tmp_path, small_table_o
 def test_lora_none_with_a_quantized_backbone_is_refused(tmp_path, small_table_overrides, tiny_mistral):
     with pytest.raises(Exception, match="lora=none with a quantized backbone"):
         build(tmp_path, small_table_overrides + [f"backbone.name_or_path={tiny_mistral}", "quant=nf4", "lora=none"])
+
+
+def test_train_frees_its_model_before_returning(tmp_path, small_table_overrides, tiny_backbone_overrides):
+    """A Hydra multirun runs its jobs in one process: the next job must not load its backbone beside this one's,
+    which the trainer-module reference cycle would otherwise keep until the cyclic collector happens to run."""
+    cfg = compose_train(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4") + ["trainer.max_epochs=1"])
+    gc.collect()
+    gc.disable()
+    try:
+        train(cfg)
+        alive = [o for o in gc.get_objects() if isinstance(o, EmotionClassifier | bnb.nn.Linear4bit)]
+    finally:
+        gc.enable()
+    assert alive == []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import ROOT, compose_train, goemotions_rows, write_goemotions
+from omegaconf import OmegaConf
 
 FAST = ["experiment=quickstart", "trainer.max_epochs=2", "encoder.dim=16", "encoder.min_df=1",
         "data.verify_checksums=false", "trainer.enable_progress_bar=false"]
@@ -95,6 +96,19 @@ def test_defaults_take_the_documented_overrides(tmp_path: Path) -> None:
     assert cfg.loss.gamma == 2 and cfg.lora.r == 16
     assert cfg.backbone.name_or_path == "unsloth/Mistral-Small-3.1-24B-Instruct-2503"
     assert cfg.quant.bnb_4bit_quant_type == "nf4" and cfg.quant.bnb_4bit_use_double_quant
+
+
+def test_reference_fast_changes_only_the_batch_and_what_follows_from_it(tmp_path: Path) -> None:
+    def flat(overrides: list[str]) -> dict:
+        cfg = OmegaConf.to_container(compose_train(tmp_path, overrides), resolve=True)
+        return pd.json_normalize(cfg, sep=".").iloc[0].to_dict()
+
+    reference, fast = flat(["experiment=reference"]), flat(["experiment=reference_fast"])
+    changed = {key for key in reference.keys() | fast.keys() if str(reference.get(key)) != str(fast.get(key))}
+    assert changed == {"task_name", "datamodule.batch_size", "trainer.accumulate_grad_batches", "optimizer.lr",
+                       "lora.target_modules"}
+    assert fast["datamodule.batch_size"] == 1024 and fast["trainer.accumulate_grad_batches"] == 1
+    assert "q_proj" not in fast["lora.target_modules"] and "q_proj" in reference["lora.target_modules"]
 
 
 def test_reference_experiment_has_the_published_hyperparameters(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def test_every_family_loads_and_classifies_tokens(tmp_path, small_table_override
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model.configure_model()
     assert model.net.pooling == ("mean" if family == "bert" else "last")
     inputs, labels = next(iter(datamodule.train_dataloader()))
     assert inputs["input_ids"].shape[1] <= 16 and inputs["attention_mask"].shape == inputs["input_ids"].shape
@@ -82,6 +83,7 @@ def test_gradient_checkpointing_option(tmp_path, small_table_overrides, tiny_fam
         "backbone.gradient_checkpointing=true"])
     datamodule = build_datamodule(cfg)
     model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model.configure_model()
     assert model.net.backbone.is_gradient_checkpointing
     inputs, labels = next(iter(datamodule.train_dataloader()))
     model.loss_fn(model(inputs), labels).backward()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import lightning as L
@@ -56,6 +58,18 @@ def run_summary(trainer: L.Trainer, callbacks: list[Callback]) -> dict:
             "final": {"epoch": trainer.current_epoch, "step": trainer.global_step, "metrics": final} if final else None}
 
 
+class RunStart(Callback):
+    """Writes the run dir's start files and logs the config once the net is built and a resumed checkpoint has
+    been checked against it (Lightning restores before `on_fit_start`): a bad input leaves the run dir as it was."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        self.write = write
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self.write()
+
+
 def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModule, labels: LabelStats,
                     train_counts: dict) -> None:
     """What rebuilds the model (config, train labels, input width) is written before fitting, so every
@@ -72,7 +86,23 @@ def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModul
 
 
 def train(cfg: DictConfig) -> dict:
-    """Returns the run's summary, as written to metrics.json."""
+    """Returns the run's summary, as written to metrics.json. The model is freed before returning, so the next job
+    of a Hydra multirun in this process does not load its backbone beside the previous one."""
+    try:
+        return fit_and_finalize(cfg)
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Lightning's trainer and module refer to each other, so a fitted model outlives `train` until the cyclic
+    collector runs: collect now, and hand the freed CUDA blocks back to the driver."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def fit_and_finalize(cfg: DictConfig) -> dict:
     problems = selection_problems(cfg)
     if problems:
         raise ValueError(problems[0])
@@ -89,11 +119,15 @@ def train(cfg: DictConfig) -> dict:
     train_counts = datamodule.train_counts()
     labels = datamodule.train_label_stats()
     model = build_classifier(cfg, labels, datamodule.input_width)
-    check_resume(model, checkpoint_dir(callbacks), cfg.get("ckpt_path"))
+    # The net is built without weights here, so its settings and a resumed checkpoint are checked before fit starts
+    # the loggers; fit builds it for real on each rank (EmotionClassifier.configure_model).
+    check_resume(model.planned_shapes(), checkpoint_dir(callbacks), cfg.get("ckpt_path"))
 
-    # Data, labels, sampling and model are all checked by now: a bad input has left the run dir as it was.
-    write_run_start(run_dir, cfg, datamodule, labels, train_counts)
-    log_config(trainer.loggers, cfg, train_counts)
+    def start() -> None:
+        write_run_start(run_dir, cfg, datamodule, labels, train_counts)
+        log_config(trainer.loggers, cfg, train_counts)
+
+    trainer.callbacks.append(RunStart(start))
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import bitsandbytes as bnb
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoConfig, AutoModel, BitsAndBytesConfig
+from transformers import AutoConfig, AutoModel, BitsAndBytesConfig, PretrainedConfig
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,14 @@ def lora_config(
 TEXT_MODEL_KEYS = {r"^language_model\.model\.": "", r"^model\.language_model\.": "", r"^language_model\.": ""}
 
 
-def text_only(name_or_path: str, trust_remote_code: bool) -> dict:
-    """For a multimodal checkpoint (e.g. Mistral3ForConditionalGeneration), load arguments that build only its
-    text model, so no vision tower is ever created or kept in memory; empty for plain text models."""
+def text_config(name_or_path: str, trust_remote_code: bool) -> tuple[PretrainedConfig, bool]:
+    """The config of the model to build and whether it is the text part of a multimodal checkpoint (e.g.
+    Mistral3ForConditionalGeneration), whose vision tower is then never created or kept in memory."""
     config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
-    text_config = config.get_text_config()
-    if text_config is config:
-        return {}
-    log.info("Loading only the %s text model of %s", text_config.model_type, type(config).__name__)
-    return {"config": text_config, "key_mapping": TEXT_MODEL_KEYS}
+    text = config.get_text_config()
+    if text is not config:
+        log.info("Loading only the %s text model of %s", text.model_type, type(config).__name__)
+    return text, text is not config
 
 
 class _DropLoadReport(logging.Filter):
@@ -86,23 +85,32 @@ def load_backbone(
     trust_remote_code: bool = False,
     gradient_checkpointing: bool = False,
     device_map: dict | None = None,
+    weights: bool = True,
 ) -> torch.nn.Module:
     """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen.
-    `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move."""
+    `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move.
+    `weights=False` builds the architecture alone, unquantized (on the meta device under `torch.device("meta")`):
+    its trainable names and shapes are those of the real load, at no load cost."""
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
-    with own_load_report():
-        model, info = AutoModel.from_pretrained(
-            name_or_path,
-            quantization_config=quant,
-            dtype=getattr(torch, dtype),
-            trust_remote_code=trust_remote_code,
-            device_map=device_map if quant is not None else None,
-            output_loading_info=True,
-            **text_only(name_or_path, trust_remote_code),
-        )
-    check_loaded(name_or_path, info)
-    keep_4bit_trainable_on_cpu(model)
+    config, multimodal = text_config(name_or_path, trust_remote_code)
+    if weights:
+        with own_load_report():
+            model, info = AutoModel.from_pretrained(
+                name_or_path,
+                config=config,
+                key_mapping=TEXT_MODEL_KEYS if multimodal else None,
+                quantization_config=quant,
+                dtype=getattr(torch, dtype),
+                trust_remote_code=trust_remote_code,
+                device_map=device_map if quant is not None else None,
+                output_loading_info=True,
+            )
+        check_loaded(name_or_path, info)
+        keep_4bit_trainable_on_cpu(model)
+        log.info("Loaded backbone %s onto %s", name_or_path, next(model.parameters()).device)
+    else:
+        model = AutoModel.from_config(config, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
     model.train()  # from_pretrained returns eval mode; Lightning then switches modes for the whole module
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

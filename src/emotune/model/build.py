@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig
+from torch import nn
 
 from emotune.data.label_stats import LabelStats
 from emotune.model.module import EmotionClassifier
 from emotune.placement import backbone_device_map
 
 
+def build_net(cfg: DictConfig, num_labels: int, input_width: int | None, accelerator: str,
+              weights: bool = True) -> nn.Module:
+    """`weights=False` builds the backbone's architecture alone (see `load_backbone`)."""
+    backbone = None
+    if cfg.get("backbone") and weights:
+        placement = backbone_device_map(accelerator, cfg.trainer.devices)
+        backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
+    elif cfg.get("backbone"):
+        backbone = instantiate(cfg.backbone, quant=None, lora=cfg.lora, weights=False)
+    width = {"embedding_dim": input_width} if input_width is not None else {}
+    return instantiate(cfg.model.net, num_labels=num_labels, backbone=backbone, **width)
+
+
 def build_classifier(cfg: DictConfig, labels: LabelStats, input_width: int | None,
                      accelerator: str | None = None) -> EmotionClassifier:
     """`labels` are the train split's after resampling: the loss may weigh by them. `input_width` is the
-    embedding width the datamodule produces, None for tokens; it must suit what the net reads. The backbone is
-    placed for `accelerator` (default: `trainer.accelerator`)."""
+    embedding width the datamodule produces, None for tokens; it must suit what the net reads. The net, backbone
+    included, is built by `configure_model` (Lightning calls it on each rank); the backbone is placed for
+    `accelerator` (default: `trainer.accelerator`)."""
     net_class = get_class(cfg.model.net._target_)
     given = "embedding" if input_width is not None else "text"
     if net_class.input_kind != given:
         raise ValueError(f"model.net ({cfg.model.net._target_}) reads {net_class.input_kind} input but the datamodule "
                          f"gives {given}: switch the input with the model group (model=embedding or model=text), which "
                          "sets the net and the datamodule together")
-    backbone = None
-    if cfg.get("backbone"):
-        placement = backbone_device_map(accelerator or cfg.trainer.accelerator, cfg.trainer.devices)
-        backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
-    width = {"embedding_dim": input_width} if input_width is not None else {}
-    net = instantiate(cfg.model.net, num_labels=len(labels.names), backbone=backbone, **width)
     return EmotionClassifier(
-        net=net,
+        net=partial(build_net, cfg, len(labels.names), input_width, accelerator or cfg.trainer.accelerator),
         loss=instantiate(cfg.loss, labels=labels),
         label_names=labels.names,
         optimizer=instantiate(cfg.optimizer),

@@ -14,13 +14,27 @@ from emotune.metrics import build_metrics, flatten
 REBUILD_KEY = "emotune"
 
 
+def check_covers(expected: dict[str, torch.Size], state: dict[str, torch.Tensor], origin: str) -> None:
+    """Names and shapes must match the trainable parameters exactly: a changed encoder width or LoRA rank is
+    reported here, with its key, instead of as a size-mismatch traceback."""
+    missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
+    if missing or unexpected:
+        raise ValueError(f"{origin} does not match the model (was lora or the backbone changed?): missing "
+                         f"{sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}")
+    for name, shape in expected.items():
+        if state[name].shape != shape:
+            raise ValueError(f"{origin}: {name} has shape {list(state[name].shape)} but the model expects "
+                             f"{list(shape)} (was the input width, e.g. encoder.dim, or lora.r changed?)")
+
+
 class EmotionClassifier(L.LightningModule):
     """Checkpoints hold only trainable weights plus `rebuild` (label names and counts, input width), never the
-    backbone: the run dir's config.yaml says how to rebuild the rest."""
+    backbone: the run dir's config.yaml says how to rebuild the rest. `net` builds the network when
+    `configure_model` runs."""
 
     def __init__(
         self,
-        net: nn.Module,
+        net: Callable[[], nn.Module],
         loss: nn.Module,
         label_names: list[str],
         optimizer: Callable[..., torch.optim.Optimizer],
@@ -29,13 +43,19 @@ class EmotionClassifier(L.LightningModule):
         rebuild: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.net, self.loss_fn = net, loss
+        self.build_net, self.net, self.loss_fn = net, None, loss
         self.label_names = list(label_names)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.rebuild = rebuild or {}
         self.strict_loading = False
         metrics = build_metrics(len(label_names), threshold)
         self.val_metrics = metrics
+
+    def configure_model(self) -> None:
+        """Lightning calls this on every rank once its processes have started, so under DDP each rank loads the
+        backbone once, onto its own device, while the others load theirs; outside a Trainer call it directly."""
+        if self.net is None:
+            self.net = self.build_net()
 
     def forward(self, inputs: torch.Tensor | dict[str, torch.Tensor]) -> torch.Tensor:
         """`inputs` is a batch of embeddings (model=embedding) or of token ids and masks (model=text)."""
@@ -65,8 +85,12 @@ class EmotionClassifier(L.LightningModule):
     def predict_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
         return torch.sigmoid(self(batch[0]).float())
 
-    def trainable_names(self) -> set[str]:
-        return {name for name, p in self.named_parameters() if p.requires_grad}
+    def planned_shapes(self) -> dict[str, torch.Size]:
+        """The trainable names and shapes `configure_model` will build, from a copy without weights on the meta
+        device: a checkpoint can be checked against them before the backbone is loaded."""
+        with torch.device("meta"):
+            net = self.build_net(weights=False)
+        return {**self.trainable_shapes(), **{f"net.{n}": p.shape for n, p in net.named_parameters() if p.requires_grad}}
 
     def configure_optimizers(self) -> dict:
         """Biases and norm weights (1-d) get no weight decay, as in Hugging Face's Trainer."""
@@ -78,32 +102,21 @@ class EmotionClassifier(L.LightningModule):
         scheduler = self.scheduler_factory(optimizer, total_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def check_covers_trainable(self, state: dict[str, torch.Tensor], origin: str) -> None:
-        """Names and shapes must match the trainable parameters exactly: a changed encoder width or LoRA rank is
-        reported here, with its key, instead of as a size-mismatch traceback."""
-        expected = {name: p.shape for name, p in self.named_parameters() if p.requires_grad}
-        missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
-        if missing or unexpected:
-            raise ValueError(
-                f"{origin} does not match the model (was lora or the backbone changed?): missing "
-                f"{sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]}"
-            )
-        for name, shape in expected.items():
-            if state[name].shape != shape:
-                raise ValueError(f"{origin}: {name} has shape {list(state[name].shape)} but the model expects "
-                                 f"{list(shape)} (was the input width, e.g. encoder.dim, or lora.r changed?)")
+    def trainable_shapes(self) -> dict[str, torch.Size]:
+        return {name: p.shape for name, p in self.named_parameters() if p.requires_grad}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead; the
         RNG state comes back too, so dropout after a resume draws what it would have drawn."""
-        self.check_covers_trainable(checkpoint["state_dict"], "the checkpoint being resumed")
+        resumed = self._trainer.ckpt_path if self._trainer is not None else None
+        check_covers(self.trainable_shapes(), checkpoint["state_dict"], str(resumed or "the checkpoint being resumed"))
         if "rng" in checkpoint:
             torch.set_rng_state(checkpoint["rng"]["cpu"])
             if torch.cuda.is_available() and "cuda" in checkpoint["rng"]:
                 torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        keep = self.trainable_names()
+        keep = self.trainable_shapes()
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
         checkpoint[REBUILD_KEY] = {**self.rebuild, "label_names": self.label_names}
         checkpoint["rng"] = {"cpu": torch.get_rng_state()}
@@ -112,5 +125,5 @@ class EmotionClassifier(L.LightningModule):
 
     def load_trainable(self, state_dict: dict[str, torch.Tensor], origin: str) -> None:
         """Loads a trainable-only state dict, insisting it covers exactly the trainable parameters."""
-        self.check_covers_trainable(state_dict, origin)
+        check_covers(self.trainable_shapes(), state_dict, origin)
         self.load_state_dict(state_dict, strict=False)

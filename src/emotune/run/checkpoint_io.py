@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from emotune.atomic import atomic_write
-
-if TYPE_CHECKING:
-    from emotune.model.module import EmotionClassifier
+from emotune.model.module import check_covers
 
 
 def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
@@ -25,14 +23,15 @@ def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as error:
         raise ValueError(f"{path}: refused, it holds more than weights and plain data (loaded with "
-                         f"weights_only=True): {str(error).splitlines()[0]}") from error
+                         f"weights_only=True, mmap=mmap): {str(error).splitlines()[0]}") from error
     except (RuntimeError, EOFError) as error:
         raise ValueError(f"{path}: not a readable checkpoint (truncated or corrupt?): {error}") from error
 
 
-def check_resume(model: EmotionClassifier, checkpoint_dir: Path | None, ckpt_path: str | None) -> None:
-    """Run before anything is written, so resuming from a checkpoint that does not fit the configured model
-    (another encoder width, LoRA rank or backbone) fails with the run dir as it was."""
+def check_resume(planned: dict[str, torch.Size], checkpoint_dir: Path | None, ckpt_path: str | None) -> None:
+    """Run before `Trainer.fit`, which starts the loggers (a CSV logger clears its metrics file) and builds the
+    backbone: resuming from a checkpoint that does not fit the configured model (another encoder width, LoRA rank
+    or backbone) fails in seconds with the run dir as it was. `planned`: `EmotionClassifier.planned_shapes()`."""
     if not ckpt_path:
         return
     if ckpt_path == "last" and checkpoint_dir is None:
@@ -41,7 +40,7 @@ def check_resume(model: EmotionClassifier, checkpoint_dir: Path | None, ckpt_pat
     path = checkpoint_dir / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if ckpt_path == "last" and not path.is_file():
         return  # Lightning starts from scratch, and says so
-    model.check_covers_trainable(read_checkpoint(path, mmap=True)["state_dict"], str(path))
+    check_covers(planned, read_checkpoint(path, mmap=True)["state_dict"], str(path))
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -70,6 +70,7 @@ def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "a
     info = read_json(run_dir, RUN_INFO)
     input_width = info.get("input_width")
     model = build_classifier(cfg, labels, input_width, accelerator)
+    model.configure_model()
     if weights == "export":
         load_exported_weights(model, run_dir)
     else:
