@@ -24,8 +24,9 @@ def main() -> None:
     parser.add_argument("--experiment", default="reference")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache, initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={args.experiment}", "encoder=lsa", f"data.data_dir={args.data_dir}",
-                                          f"paths.cache_dir={cache}", f"paths.output_dir={cache}"])
+        cfg = compose("train", overrides=[f"experiment={args.experiment}", "encoder=lsa", "~encoder.name_or_path",
+                                          f"data.data_dir={args.data_dir}", f"paths.cache_dir={cache}",
+                                          f"paths.output_dir={cache}"])
         datamodule = build_datamodule(cfg)
         before = len(datamodule.split("train").labels)
         datamodule.setup("fit")

@@ -39,12 +39,13 @@ from hydra.utils import instantiate
 from transformers import MistralConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import emotune  # noqa: E402,F401  (registers config resolvers)
-from emotune.data.label_stats import LabelStats  # noqa: E402
-from emotune.placement import backbone_device_map  # noqa: E402
 from random_checkpoint import write_random_checkpoint  # noqa: E402
 from throughput_memory import Memory, module_bytes  # noqa: E402
 from throughput_report import show  # noqa: E402
+
+import emotune  # noqa: E402,F401  (registers config resolvers)
+from emotune.data.label_stats import LabelStats  # noqa: E402
+from emotune.placement import backbone_device_map  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = {
@@ -59,10 +60,9 @@ ARCHS = {
 PEAK_BF16_TFLOPS = {"H100 80GB HBM3": 989.4, "H100 SXM": 989.4, "H100 PCIe": 756.0, "H100 NVL": 835.5,
                     "H200 NVL": 835.5, "H200": 989.4, "A100": 312.0, "L40S": 362.1}
 # Train rows of experiment=reference on the official GoEmotions files: 39,069 after the 10% selection carve from
-# 43,410, then undersampling and ISMOTE (benchmarks/reference_rows.py prints it).
-REFERENCE_ROWS, REFERENCE_EPOCHS = 120_592, 15
+# 43,410, then 85,468 after undersampling and ISMOTE (printed by benchmarks/reference_rows.py).
+REFERENCE_ROWS, REFERENCE_EPOCHS = 85_468, 15
 EMBEDDING_DIM = 512  # the reference's sentence embeddings
-LABELS = LabelStats([f"label_{i}" for i in range(28)], [1000 + 100 * i for i in range(28)], 50_000)
 BATCHES = {"embedding": [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], "text": [8, 16, 32, 64, 128, 256]}
 
 
@@ -88,7 +88,8 @@ def build_net(cfg, mode: str, device: torch.device) -> torch.nn.Module:
     placement = backbone_device_map("gpu" if device.type == "cuda" else "cpu")
     backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
     width = {"embedding_dim": EMBEDDING_DIM} if mode == "embedding" else {}
-    return instantiate(cfg.model.net, num_labels=len(LABELS.names), backbone=backbone, **width).to(device).train()
+    return instantiate(cfg.model.net, num_labels=len(labels_for(cfg).names), backbone=backbone,
+                       **width).to(device).train()
 
 
 def inputs_for(mode: str, batch: int, seq_len: int, vocab: int, device: torch.device):
@@ -121,13 +122,20 @@ def time_steps(net, loss_fn, optimizer, inputs, labels, steps: int, warmup: int,
     return (time.perf_counter() - start) / steps
 
 
+def labels_for(cfg) -> LabelStats:
+    """28 labels, the experiment's preferred ones among them, so the focal loss weighs them as in training."""
+    names = [*cfg.preferred_labels, *(f"other_{i}" for i in range(28 - len(cfg.preferred_labels)))]
+    return LabelStats(names, [1000 + 100 * i for i in range(len(names))], 50_000)
+
+
 def run_batch(net, cfg, mode: str, batch: int, steps: int, warmup: int, args, memory: Memory) -> tuple[float, float]:
     """Seconds per step and the peak memory of those steps; a fresh optimizer, so its state is counted."""
     device = memory.device
-    loss_fn = instantiate(cfg.loss, labels=LABELS).to(device)
+    labels_stats = labels_for(cfg)
+    loss_fn = instantiate(cfg.loss, labels=labels_stats).to(device)
     optimizer = instantiate(cfg.optimizer)([p for p in net.parameters() if p.requires_grad])
     inputs = inputs_for(mode, batch, args.seq_len, net.backbone.config.vocab_size, device)
-    labels = (torch.rand(batch, len(LABELS.names), device=device) < 0.1).float()
+    labels = (torch.rand(batch, len(labels_stats.names), device=device) < 0.1).float()
     memory.reset_peak()
     seconds = time_steps(net, loss_fn, optimizer, inputs, labels, steps, warmup, device)
     peak = memory.peak()
@@ -202,12 +210,13 @@ def measure(args: argparse.Namespace) -> dict:
         rate = best.get("scaled_samples_per_s", best["samples_per_s"])
         projection = {"batch": best["batch"], "samples_per_s": rate, "rows": args.rows,
                       "seconds": args.rows * REFERENCE_EPOCHS / rate}
+    n_params = config.num_hidden_layers * layer_params(config)
     return {"arch": args.arch, "device": name, "quant": args.quant, "lora_r": args.lora_r,
             "experiment": args.experiment, "optimizer": cfg.optimizer._target_, "layers": config.num_hidden_layers,
-            "full_layers": ARCHS[args.arch]["num_hidden_layers"], "n_params_counted":
-            config.num_hidden_layers * layer_params(config), "flops_rule": "6 * N * tokens",
-            "weight_traffic_rule": "2 * (nf4 bytes + 4 * N)" if args.quant == "nf4" else "2 * 2 * N", "peak_bf16_tflops": args.peak,
-            "seq_len": args.seq_len, "rows": rows, "reference_15_epochs": projection}
+            "full_layers": ARCHS[args.arch]["num_hidden_layers"], "n_params_counted": n_params,
+            "flops_rule": "6 * N * tokens", "peak_bf16_tflops": args.peak, "seq_len": args.seq_len,
+            "weight_traffic_rule": "2 * (nf4 bytes + 4 * N)" if args.quant == "nf4" else "2 * 2 * N",
+            "rows": rows, "reference_15_epochs": projection}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -163,8 +163,15 @@ def test_lightning_and_template_debug_moves_run_end_to_end(tmp_path: Path, own_d
 
 
 def test_debug_fdr_runs_token_input_with_a_tiny_backbone(tmp_path: Path, own_data, tiny_mistral) -> None:
+    """Also on a machine without wandb or imbalanced-learn (as on the GPU machines): a run that logs to CSV
+    imports neither."""
+    absent = tmp_path / "absent"
+    absent.mkdir()
+    for name in ("wandb", "imblearn"):
+        (absent / f"{name}.py").write_text(f"raise ImportError('{name} is not installed here')\n")
     result = run("train.py", *own_overrides(own_data, tmp_path)[1:], "model=text", "trainer=cpu",
-                 f"backbone.name_or_path={tiny_mistral}", "lora.r=4", "debug=fdr", cwd=tmp_path)
+                 f"backbone.name_or_path={tiny_mistral}", "lora.r=4", "debug=fdr", cwd=tmp_path,
+                 env={"PYTHONPATH": str(absent)})
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
     assert (tmp_path / "run" / "tokenizer").is_dir()

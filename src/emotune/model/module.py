@@ -90,7 +90,8 @@ class EmotionClassifier(L.LightningModule):
         device: a checkpoint can be checked against them before the backbone is loaded."""
         with torch.device("meta"):
             net = self.build_net(weights=False)
-        return {**self.trainable_shapes(), **{f"net.{n}": p.shape for n, p in net.named_parameters() if p.requires_grad}}
+        planned = {f"net.{name}": p.shape for name, p in net.named_parameters() if p.requires_grad}
+        return {**self.trainable_shapes(), **planned}
 
     def configure_optimizers(self) -> dict:
         """Biases and norm weights (1-d) get no weight decay, as in Hugging Face's Trainer."""
