@@ -10,7 +10,8 @@ from pathlib import Path
 import bitsandbytes as bnb
 import torch
 from safetensors.torch import save_file
-from transformers import BitsAndBytesConfig, MistralConfig
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import BitsAndBytesConfig, MistralConfig, PreTrainedTokenizerFast
 
 PROJECTIONS = {"self_attn": ("q_proj", "k_proj", "v_proj", "o_proj"), "mlp": ("gate_proj", "up_proj", "down_proj")}
 INDEX = "model.safetensors.index.json"
@@ -62,4 +63,12 @@ def write_random_checkpoint(config: MistralConfig, folder: Path, quant: BitsAndB
     if quant:
         saved["quantization_config"] = quant.to_dict()
     (folder / "config.json").write_text(json.dumps(saved))
+    write_tokenizer(folder)
     return folder
+
+
+def write_tokenizer(folder: Path) -> None:
+    """Token input draws random ids, so a word-level tokenizer with an EOS (the pad token) is all it needs."""
+    core = Tokenizer(models.WordLevel({"<unk>": 0, "<s>": 1, "</s>": 2}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", eos_token="</s>").save_pretrained(folder)

@@ -45,7 +45,7 @@ from throughput_report import show  # noqa: E402
 
 import emotune  # noqa: E402,F401  (registers config resolvers)
 from emotune.data.label_stats import LabelStats  # noqa: E402
-from emotune.placement import backbone_device_map  # noqa: E402
+from emotune.model.build import build_net  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = {
@@ -84,12 +84,17 @@ def compose_config(model_dir: Path, mode: str, args: argparse.Namespace):
         return compose("train", overrides=overrides + ([f"optimizer={args.optimizer}"] if args.optimizer else []))
 
 
-def build_net(cfg, mode: str, device: torch.device) -> torch.nn.Module:
-    placement = backbone_device_map("gpu" if device.type == "cuda" else "cpu")
-    backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
-    width = {"embedding_dim": EMBEDDING_DIM} if mode == "embedding" else {}
-    return instantiate(cfg.model.net, num_labels=len(labels_for(cfg).names), backbone=backbone,
-                       **width).to(device).train()
+def build_mode_net(cfg, mode: str, device: torch.device) -> torch.nn.Module:
+    """The net `train.py` builds for this input, with the random checkpoint as its backbone."""
+    width = EMBEDDING_DIM if mode == "embedding" else None
+    net = build_net(cfg, labels_for(cfg).names, width, "gpu" if device.type == "cuda" else "cpu")
+    return net.to(device).train()
+
+
+def decoder(net: torch.nn.Module) -> torch.nn.Module:
+    """The decoder stack: the bare model in embedding mode, the classifier's base model in text mode."""
+    base = net.backbone.get_base_model()
+    return getattr(base, base.base_model_prefix, base)
 
 
 def inputs_for(mode: str, batch: int, seq_len: int, vocab: int, device: torch.device):
@@ -147,21 +152,21 @@ def run_batch(net, cfg, mode: str, batch: int, steps: int, warmup: int, args, me
 def half_depth_peak(net, cfg, mode: str, batch: int, args, memory: Memory) -> float:
     """One step through the first half of the loaded layers (the rest stay loaded, so only working memory
     differs)."""
-    layers = net.backbone.get_base_model().layers
-    net.backbone.get_base_model().layers = layers[: len(layers) // 2]
+    layers = decoder(net).layers
+    decoder(net).layers = layers[: len(layers) // 2]
     try:
         return run_batch(net, cfg, mode, batch, 1, 1, args, memory)[1]
     finally:
-        net.backbone.get_base_model().layers = layers
+        decoder(net).layers = layers
 
 
 def measure_mode(mode: str, config: MistralConfig, checkpoint: Path, args, memory: Memory) -> list[dict]:
     cfg = compose_config(checkpoint, mode, args)
-    net = build_net(cfg, mode, memory.device)
+    net = build_mode_net(cfg, mode, memory.device)
     layers, full = config.num_hidden_layers, ARCHS[args.arch]["num_hidden_layers"]
-    static, per_layer = memory.current(), module_bytes(net.backbone.get_base_model().layers[0]) / 2**30
+    static, per_layer = memory.current(), module_bytes(decoder(net).layers[0]) / 2**30
     n_params, tokens = layers * layer_params(config), 1 if mode == "embedding" else args.seq_len
-    nf4_bytes = module_bytes(net.backbone.get_base_model().layers, quantized_only=True)
+    nf4_bytes = module_bytes(decoder(net).layers, quantized_only=True)
     weight_bytes = 2 * (nf4_bytes + 4 * n_params) if nf4_bytes else 2 * 2 * n_params
     rows = []
     for batch in args.batch_sizes or BATCHES[mode]:

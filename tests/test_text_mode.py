@@ -29,7 +29,10 @@ def test_every_family_loads_and_classifies_tokens(tmp_path, small_table_override
     datamodule.setup("fit")
     model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
     model.configure_model()
-    assert model.net.pooling == ("mean" if family == "bert" else "last")
+    classifier = model.net.backbone.get_base_model()
+    assert type(classifier).__name__.endswith("ForSequenceClassification")
+    assert classifier.config.problem_type == "multi_label_classification"
+    assert list(classifier.config.id2label.values()) == datamodule.label_names
     inputs, labels = next(iter(datamodule.train_dataloader()))
     assert inputs["input_ids"].shape[1] <= 16 and inputs["attention_mask"].shape == inputs["input_ids"].shape
     logits = model(inputs)
@@ -87,7 +90,7 @@ def test_gradient_checkpointing_option(tmp_path, small_table_overrides, tiny_fam
     assert model.net.backbone.is_gradient_checkpointing
     inputs, labels = next(iter(datamodule.train_dataloader()))
     model.loss_fn(model(inputs), labels).backward()
-    assert model.net.backbone.embeddings.word_embeddings.weight.grad is not None
+    assert model.net.backbone.bert.embeddings.word_embeddings.weight.grad is not None
 
 
 def test_ismote_with_text_input_is_refused(tmp_path, small_table_overrides, tiny_family):
@@ -107,3 +110,19 @@ def test_random_oversampling_duplicates_token_rows(tmp_path, small_table_overrid
     duplicate = len(datamodule.split("train"))  # the first synthetic row repeats its seed's tokens
     seed = int(rows[duplicate, 0])
     assert dataset[duplicate][0] == datamodule.tokens("train")[seed]
+
+
+def test_nf4_classifier_head_is_unquantized_fp32_and_saved_with_the_adapter(tmp_path, small_table_overrides,
+                                                                           tiny_family):
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("mistral"), "nf4"))
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model.configure_model()
+    score = model.net.backbone.base_model.model.score  # PEFT's wrapper around the head it trains and saves
+    trained = score.modules_to_save["default"]
+    assert type(trained) is torch.nn.Linear and trained.weight.dtype == torch.float32 and trained.weight.requires_grad
+    assert model.net.backbone.base_model.model.model.layers[0].self_attn.q_proj.base_layer.weight.dtype == torch.uint8
+    inputs, labels = next(iter(datamodule.train_dataloader()))
+    model.loss_fn(model(inputs), labels).backward()
+    assert trained.weight.grad is not None and trained.weight.grad.abs().sum() > 0

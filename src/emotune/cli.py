@@ -1,4 +1,4 @@
-"""The `emotune` command: predict with a run, report a sweep, compare two runs.
+"""The `emotune` command: predict with a run, export it, report a sweep, compare two runs.
 
 Each subcommand imports what it needs when it runs, so `--help` and argument errors answer at once
 instead of after loading torch, lightning and pandas.
@@ -27,6 +27,16 @@ def predict(args: argparse.Namespace) -> None:
     write_predictions(args.output, lines, texts, probs, run.label_names, run.threshold_vector(args.threshold))
 
 
+def export(args: argparse.Namespace) -> None:
+    from emotune.run.files import check_run_dir
+
+    check_run_dir(Path(args.run_dir))
+    from emotune.run.hf_export import export_hf
+    from emotune.run.loader import load_run
+
+    print(export_hf(load_run(args.run_dir, accelerator="cpu"), Path(args.output), merge=not args.adapter))
+
+
 def report(args: argparse.Namespace) -> None:
     from emotune.reporting.sweep_report import write_sweep_report
 
@@ -50,6 +60,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threshold", type=float, default=None, help="one threshold for every label instead of the run's")
     p.set_defaults(run=predict)
+    e = commands.add_parser("export", help="a token-input run as a standard transformers folder")
+    e.add_argument("--run-dir", required=True, help="a finished training run dir (model=text)")
+    e.add_argument("--format", choices=["hf"], default="hf", help="hf: AutoModelForSequenceClassification + tokenizer")
+    e.add_argument("--output", required=True, help="a new or empty folder")
+    e.add_argument("--adapter", action="store_true",
+                   help="keep LoRA as a PEFT adapter (AutoPeftModelForSequenceClassification) instead of merging it")
+    e.set_defaults(run=export)
     r = commands.add_parser("report", help="the ablation table and plot of a Hydra multirun dir")
     r.add_argument("multirun_dir")
     r.add_argument("--baseline", default=None,

@@ -16,6 +16,7 @@ from emotune.model.module import EmotionClassifier
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import export_run
 from emotune.run.files import eval_dir
+from emotune.run.model_card import write_model_card
 from emotune.run.thresholds import threshold_split, thresholds_record, tune_thresholds
 
 log = logging.getLogger(__name__)
@@ -56,3 +57,4 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
         report_split(model, datamodule, report, thresholds, cfg.model.threshold, datamodule.roles.as_dict(),
                      eval_dir(run_dir, report), f"{run_dir.name} on {report} (selected weights)",
                      cfg.trainer.precision, cfg.report.plots)
+    write_model_card(run_dir)

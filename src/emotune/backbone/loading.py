@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import bitsandbytes as bnb
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoConfig, AutoModel, BitsAndBytesConfig, PretrainedConfig
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, BitsAndBytesConfig, PretrainedConfig
+
+from emotune.data.text_datamodule import load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +25,37 @@ def keep_4bit_trainable_on_cpu(model: torch.nn.Module) -> None:
 
 
 def lora_config(
-    r: int, alpha: int, dropout: float, target_modules: list[str] | None = None, bias: str = "none"
+    r: int, alpha: int, dropout: float, target_modules: list[str] | None = None, bias: str = "none",
+    task_type: str | None = None,
 ) -> LoraConfig:
-    """`target_modules: null` takes PEFT's default for the model family (e.g. query/value for BERT)."""
+    """`target_modules: null` takes PEFT's default for the model family (e.g. query/value for BERT). With
+    `task_type="SEQ_CLS"` PEFT trains and saves the classification head beside the adapter (`modules_to_save`)."""
     targets = list(target_modules) if target_modules else None
-    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias=bias)
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias=bias,
+                      task_type=task_type)
+
+
+# Where transformers' `*ForSequenceClassification` models keep their head (BERT-like: classifier; decoders: score).
+HEADS = ("classifier", "score")
+
+
+def for_classification(config: PretrainedConfig, labels: Sequence[str], pad_token_id: int) -> PretrainedConfig:
+    """Multi-label (a sigmoid per label, as `pipeline` then applies) with the run's label names. Decoders pool the
+    last token that is not `pad_token_id`, so it must be the id the tokenizer pads with."""
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {label: i for i, label in enumerate(labels)}
+    config.problem_type = "multi_label_classification"
+    config.pad_token_id = pad_token_id
+    return config
+
+
+def float32_head(model: torch.nn.Module) -> None:
+    """A bf16 head would round away AdamW's small updates; it is tiny, so it trains in fp32 and casts its input."""
+    for name in HEADS:
+        head = getattr(model, name, None)
+        if isinstance(head, torch.nn.Linear) and head.weight.dtype != torch.float32:
+            head.float()
+            head.register_forward_pre_hook(lambda module, args: (args[0].to(module.weight.dtype), *args[1:]))
 
 
 # A multimodal checkpoint stores its text model under one of these prefixes: the published Mistral-Small-3.1 files
@@ -65,9 +93,14 @@ def own_load_report() -> Iterator[None]:
 
 def check_loaded(name_or_path: str, info: Mapping[str, list[str]]) -> None:
     """A weight the checkpoint does not hold would be freshly initialised with only a warning, and the backbone
-    would train from random weights; a key layout the loader does not map shows up here first."""
-    if info["missing_keys"]:
-        missing = sorted(info["missing_keys"])
+    would train from random weights; a key layout the loader does not map shows up here first. The classification
+    head is new by design; an encoder saved without its [CLS] pooler gets a fresh one, with a warning."""
+    fresh = {key.split(".")[0] for key in info["missing_keys"]}
+    if "pooler" in fresh:
+        log.warning("backbone %s has no pooler weights: the classifier's [CLS] pooler starts from random values "
+                    "(it trains only with lora=none)", name_or_path)
+    missing = sorted(key for key in info["missing_keys"] if key.split(".")[0] not in (*HEADS, "pooler"))
+    if missing:
         raise ValueError(f"backbone {name_or_path}: {len(missing)} weights are not in the checkpoint (e.g. "
                          f"{', '.join(missing[:3])}); its key layout is not one emotune maps, so they would start "
                          "from random values")
@@ -85,18 +118,25 @@ def load_backbone(
     trust_remote_code: bool = False,
     gradient_checkpointing: bool = False,
     device_map: dict | None = None,
+    labels: Sequence[str] | None = None,
     weights: bool = True,
 ) -> torch.nn.Module:
     """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen.
     `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move.
+    `labels` builds transformers' own `*ForSequenceClassification` model for them (the token-input classifier, which
+    then exports as a standard folder) instead of the bare model.
     `weights=False` builds the architecture alone, unquantized (on the meta device under `torch.device("meta")`):
     its trainable names and shapes are those of the real load, at no load cost."""
     if quant is not None and lora is None:
         raise ValueError("lora=none with a quantized backbone leaves nothing to train: set quant=none or a lora")
     config, multimodal = text_config(name_or_path, trust_remote_code)
+    auto = AutoModel
+    if labels is not None:
+        pad = load_tokenizer(name_or_path, trust_remote_code).pad_token_id
+        config, auto = for_classification(config, labels, pad), AutoModelForSequenceClassification
     if weights:
         with own_load_report():
-            model, info = AutoModel.from_pretrained(
+            model, info = auto.from_pretrained(
                 name_or_path,
                 config=config,
                 key_mapping=TEXT_MODEL_KEYS if multimodal else None,
@@ -110,7 +150,8 @@ def load_backbone(
         keep_4bit_trainable_on_cpu(model)
         log.info("Loaded backbone %s onto %s", name_or_path, next(model.parameters()).device)
     else:
-        model = AutoModel.from_config(config, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
+        model = auto.from_config(config, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code)
+    float32_head(model)
     model.train()  # from_pretrained returns eval mode; Lightning then switches modes for the whole module
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -118,4 +159,4 @@ def load_backbone(
         log.info("Fully fine-tuning %s", name_or_path)
         return model
     model.requires_grad_(False)
-    return get_peft_model(model, lora_config(**lora))
+    return get_peft_model(model, lora_config(**lora, task_type="SEQ_CLS" if labels is not None else None))

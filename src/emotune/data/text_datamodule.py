@@ -12,6 +12,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from emotune.data.datamodule import EmotionDataModule
 from emotune.data.protocols import DataSource
+from emotune.run.files import TOKENIZER
 from emotune.sampling import ISMOTE
 
 
@@ -94,8 +95,8 @@ class TextDataModule(EmotionDataModule):
         return TokenRows([tokens[int(i)] for i in X[:, 0]], Y)
 
     def save_state(self, run_dir: Path) -> None:
-        self.tokenizer.save_pretrained(run_dir / "tokenizer")
+        self.tokenizer.save_pretrained(run_dir / TOKENIZER)
 
     def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
-        self.tokenizer_source, self._tokenizer = run_dir / "tokenizer", None
+        self.tokenizer_source, self._tokenizer = run_dir / TOKENIZER, None
         self._tokens.clear()

@@ -13,17 +13,19 @@ from emotune.model.module import EmotionClassifier
 from emotune.placement import backbone_device_map
 
 
-def build_net(cfg: DictConfig, num_labels: int, input_width: int | None, accelerator: str,
+def build_net(cfg: DictConfig, labels: list[str], input_width: int | None, accelerator: str,
               weights: bool = True) -> nn.Module:
-    """`weights=False` builds the backbone's architecture alone (see `load_backbone`)."""
+    """A net that reads tokens gets a backbone with the labels' classification head (see `load_backbone`), one
+    that reads embeddings the bare model. `weights=False` builds the backbone's architecture alone."""
     backbone = None
+    head = {"labels": labels} if input_width is None else {}
     if cfg.get("backbone") and weights:
         placement = backbone_device_map(accelerator, cfg.trainer.devices)
-        backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement)
+        backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement, **head)
     elif cfg.get("backbone"):
-        backbone = instantiate(cfg.backbone, quant=None, lora=cfg.lora, weights=False)
+        backbone = instantiate(cfg.backbone, quant=None, lora=cfg.lora, weights=False, **head)
     width = {"embedding_dim": input_width} if input_width is not None else {}
-    return instantiate(cfg.model.net, num_labels=num_labels, backbone=backbone, **width)
+    return instantiate(cfg.model.net, num_labels=len(labels), backbone=backbone, **width)
 
 
 def build_classifier(cfg: DictConfig, labels: LabelStats, input_width: int | None,
@@ -39,7 +41,7 @@ def build_classifier(cfg: DictConfig, labels: LabelStats, input_width: int | Non
                          f"gives {given}: switch the input with the model group (model=embedding or model=text), which "
                          "sets the net and the datamodule together")
     return EmotionClassifier(
-        net=partial(build_net, cfg, len(labels.names), input_width, accelerator or cfg.trainer.accelerator),
+        net=partial(build_net, cfg, list(labels.names), input_width, accelerator or cfg.trainer.accelerator),
         loss=instantiate(cfg.loss, labels=labels),
         label_names=labels.names,
         optimizer=instantiate(cfg.optimizer),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from emotune.run.files import CONFIG, METRICS, PROBABILITIES, RUN_INFO, eval_dir, read_json
+from emotune.run.files import CONFIG, HYDRA_OVERRIDES, METRICS, PROBABILITIES, RUN_INFO, eval_dir, read_json
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Run:
         if not (path / METRICS).is_file():
             raise FileNotFoundError(f"{path}: no {METRICS}; is it a finished training run dir?")
         summary = read_json(path, METRICS)
-        overrides_path = path / ".hydra" / "overrides.yaml"
+        overrides_path = path / HYDRA_OVERRIDES
         info = read_json(path, RUN_INFO) if (path / RUN_INFO).is_file() else {}
         overrides = yaml.safe_load(overrides_path.read_text()) if overrides_path.is_file() else []
         config = yaml.safe_load((path / CONFIG).read_text()) if (path / CONFIG).is_file() else {}

@@ -12,7 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from emotune.atomic import atomic_write, write_json
 from emotune.model.module import EmotionClassifier
-from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, HEAD, MANIFEST, THRESHOLDS
+from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, HEAD, MANIFEST, MODEL_CARD, THRESHOLDS
 
 
 def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tensor]:
@@ -35,7 +35,7 @@ def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict) -> Non
 
 
 def remove_export(run_dir: Path) -> None:
-    for name in (HEAD, THRESHOLDS, MANIFEST):
+    for name in (HEAD, THRESHOLDS, MANIFEST, MODEL_CARD):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / ADAPTER, ignore_errors=True)
 

@@ -10,8 +10,11 @@ from pathlib import Path
 CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
 THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
 METRICS = "metrics.json"  # the best and final validation metrics
+MODEL_CARD = "README.md"  # the hub-style model card, written last
+HYDRA_OVERRIDES = Path(".hydra", "overrides.yaml")  # Hydra's record of a train.py command line
 PROBABILITIES, TRUTH = "probabilities.npy", "labels.npy"  # in eval_<split>/, for ablation statistics
 ADAPTER = "adapter"
+TOKENIZER = "tokenizer"  # model=text's tokenizer, saved by the datamodule
 ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
 WEIGHTS = ("export", "best", "last")
 

@@ -1,0 +1,58 @@
+"""`emotune export --format hf`: a token-input run as a folder that transformers loads with its own classes
+(`AutoModelForSequenceClassification`, `pipeline("text-classification", top_k=None)`), or as a PEFT adapter for
+`AutoPeftModelForSequenceClassification`. The per-label thresholds travel in its config.json."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from peft import PeftModel
+from transformers import AutoTokenizer
+
+from emotune.model.text_net import TextClassifierNet
+from emotune.run.files import MODEL_CARD, TOKENIZER
+from emotune.run.loader import TrainedRun
+
+log = logging.getLogger(__name__)
+
+
+def embedding_run_message(run: TrainedRun) -> str:
+    return (f"{run.path} is an embedding-input run (model=embedding): a sentence encoder, a projection to one "
+            "token and a head around the backbone, which no transformers class holds. Its run dir is its export "
+            "(adapter/ is a standard PEFT adapter of the bare backbone; head.safetensors holds the projection and "
+            "head): load it with emotune.run.loader.load_run or score with emotune predict")
+
+
+def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
+    """`merge=True` folds LoRA into the weights: a standalone model (still nf4 when the run was). `merge=False`
+    keeps the adapter, with the head in its `modules_to_save`, and loads on top of the original backbone."""
+    output = Path(output)
+    if output.exists() and any(output.iterdir()):
+        raise FileExistsError(f"--output {output} already holds files: give a new or empty folder")
+    if not isinstance(run.model.net, TextClassifierNet):
+        raise ValueError(embedding_run_message(run))
+    backbone = run.model.net.backbone
+    staging = output.parent / f".{output.name}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    if isinstance(backbone, PeftModel) and not merge:
+        backbone.save_pretrained(staging)
+        config = backbone.get_base_model().config
+    else:
+        model = backbone.merge_and_unload() if isinstance(backbone, PeftModel) else backbone
+        model.save_pretrained(staging)
+        config = model.config
+    config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
+    config.thresholds_tuned_on = run.thresholds.get("tuned_on")
+    config.save_pretrained(staging)
+    tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
+    tokenizer.model_max_length = int(run.cfg.datamodule.max_length)  # pipeline(..., truncation=True) then matches
+    tokenizer.save_pretrained(staging)
+    if (run.path / MODEL_CARD).is_file():
+        shutil.copyfile(run.path / MODEL_CARD, staging / MODEL_CARD)
+    if output.exists():
+        output.rmdir()
+    staging.rename(output)
+    log.info("Exported %s to %s (%s)", run.path, output, "merged" if merge else "PEFT adapter")
+    return output

@@ -1,0 +1,105 @@
+"""A token-input run exports to a folder that transformers' own classes and `pipeline` load in a fresh process, with
+the probabilities `emotune predict` gives."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import compose_train, keyword_rows
+
+from emotune.train import train
+
+TEXTS = [text for text, _ in keyword_rows(12, seed=5)]
+FAMILIES = {"bert": ["quant=none", "lora=none"],
+            "mistral": ["quant=none", "lora.r=4", "lora.alpha=8", "lora.target_modules=null"]}
+
+
+def python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def emotune(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emotune.cli", *args], input=stdin, capture_output=True, text=True,
+                          timeout=300)
+
+
+def predicted(run_dir: Path) -> list[dict[str, float]]:
+    done = emotune("predict", "--run-dir", str(run_dir), "--input", "-", "--output", "-", stdin="\n".join(TEXTS))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line)["probabilities"] for line in done.stdout.splitlines()]
+
+
+def assert_close(got: list[dict[str, float]], want: list[dict[str, float]], atol: float = 1e-5) -> None:
+    assert len(got) == len(want) == len(TEXTS)
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys()
+        assert max(abs(g[k] - w[k]) for k in w) <= atol, (g, w)
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def text_run(request, tmp_path_factory, tiny_family) -> tuple[str, Path]:
+    family = request.param
+    tmp_path = tmp_path_factory.mktemp(f"hf-{family}")
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "labels": ls}) + "\n" for t, ls in keyword_rows(120)))
+    cfg = compose_train(tmp_path, ["data=table", f"data.train_file={data}", "model=text", "trainer=cpu",
+                                   f"backbone.name_or_path={tiny_family(family)}", "backbone.dtype=float32",
+                                   "datamodule.max_length=16", "trainer.max_epochs=2",
+                                   "optimizer.lr=3e-3", "loss=bce", "report.plots=false", *FAMILIES[family]])
+    train(cfg)
+    return family, Path(cfg.paths.output_dir)
+
+
+def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
+    family, run_dir = text_run
+    out = tmp_path / "hf"
+    done = emotune("export", "--run-dir", str(run_dir), "--format", "hf", "--output", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    described, scored = python(
+        "import json\nfrom transformers import AutoModelForSequenceClassification, pipeline\n"
+        f"model = AutoModelForSequenceClassification.from_pretrained({str(out)!r})\n"
+        "print(json.dumps({'class': type(model).__name__, 'problem': model.config.problem_type,\n"
+        "                  'labels': list(model.config.id2label.values()), 'thresholds': model.config.thresholds}))\n"
+        f"scores = pipeline('text-classification', model={str(out)!r}, top_k=None)({TEXTS!r})\n"
+        "print(json.dumps([{s['label']: s['score'] for s in row} for row in scores]))").splitlines()[-2:]
+    loaded, thresholds = json.loads(described), json.loads((run_dir / "thresholds.json").read_text())
+    assert loaded["class"].endswith("ForSequenceClassification")
+    assert loaded["problem"] == "multi_label_classification"
+    assert loaded["labels"] == list(thresholds["per_label"]) == list(loaded["thresholds"])
+    assert list(loaded["thresholds"].values()) == pytest.approx(list(thresholds["per_label"].values()))
+    assert_close(json.loads(scored), predicted(run_dir))
+    assert (out / "README.md").is_file() and (out / "tokenizer_config.json").is_file()
+
+
+def test_the_adapter_loads_with_auto_peft(text_run, tmp_path):
+    family, run_dir = text_run
+    if family != "mistral":
+        pytest.skip("a full fine-tune has no adapter")
+    out = tmp_path / "adapter"
+    done = emotune("export", "--run-dir", str(run_dir), "--output", str(out), "--adapter")
+    assert done.returncode == 0, done.stderr[-3000:]
+    scores = json.loads(python(
+        "import json, torch\nfrom peft import AutoPeftModelForSequenceClassification\n"
+        "from transformers import AutoConfig, AutoTokenizer\n"
+        f"config = AutoConfig.from_pretrained({str(out)!r})\n"
+        f"model = AutoPeftModelForSequenceClassification.from_pretrained({str(out)!r}, id2label=config.id2label, "
+        "label2id=config.label2id, problem_type=config.problem_type, pad_token_id=config.pad_token_id).eval()\n"
+        f"tokenizer = AutoTokenizer.from_pretrained({str(out)!r})\n"
+        "labels = model.config.id2label\n"
+        f"rows = []\nfor text in {TEXTS!r}:\n"
+        "    with torch.no_grad():\n"
+        "        probs = torch.sigmoid(model(**tokenizer(text, return_tensors='pt')).logits)[0]\n"
+        "    rows.append({labels[i]: float(p) for i, p in enumerate(probs)})\n"
+        "print(json.dumps(rows))"))
+    assert_close(scores, predicted(run_dir))
+
+
+def test_an_embedding_run_says_what_it_holds_instead(finished_run, tmp_path):
+    done = emotune("export", "--run-dir", str(finished_run), "--output", str(tmp_path / "hf"))
+    assert done.returncode == 2
+    assert "embedding-input run (model=embedding)" in done.stderr and "emotune predict" in done.stderr
+    assert not (tmp_path / "hf").exists()
