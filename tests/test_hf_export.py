@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import compose_train, keyword_rows
 
+from emotune.run.hf_export import export_hf
+from emotune.run.loader import load_run
 from emotune.train import train
 
 TEXTS = [text for text, _ in keyword_rows(12, seed=5)]
@@ -41,7 +43,8 @@ def assert_close(got: list[dict[str, float]], want: list[dict[str, float]], atol
 
 
 @pytest.fixture(scope="module", params=sorted(FAMILIES))
-def text_run(request, tmp_path_factory, tiny_family) -> tuple[str, Path]:
+def text_run(request, tmp_path_factory, tiny_family) -> tuple[str, Path, list[dict[str, float]]]:
+    """A trained run of each family, with what `emotune predict` (in a fresh process) gives for TEXTS."""
     family = request.param
     tmp_path = tmp_path_factory.mktemp(f"hf-{family}")
     data = tmp_path / "train.jsonl"
@@ -51,11 +54,12 @@ def text_run(request, tmp_path_factory, tiny_family) -> tuple[str, Path]:
                                    "datamodule.max_length=16", "trainer.max_epochs=2",
                                    "optimizer.lr=3e-3", "loss=bce", "report.plots=false", *FAMILIES[family]])
     train(cfg)
-    return family, Path(cfg.paths.output_dir)
+    run_dir = Path(cfg.paths.output_dir)
+    return family, run_dir, predicted(run_dir)
 
 
 def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
-    family, run_dir = text_run
+    family, run_dir, expected = text_run
     out = tmp_path / "hf"
     done = emotune("export", "--run-dir", str(run_dir), "--format", "hf", "--output", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -71,17 +75,15 @@ def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
     assert loaded["problem"] == "multi_label_classification"
     assert loaded["labels"] == list(thresholds["per_label"]) == list(loaded["thresholds"])
     assert list(loaded["thresholds"].values()) == pytest.approx(list(thresholds["per_label"].values()))
-    assert_close(json.loads(scored), predicted(run_dir))
+    assert_close(json.loads(scored), expected)
     assert (out / "README.md").is_file() and (out / "tokenizer_config.json").is_file()
 
 
 def test_the_adapter_loads_with_auto_peft(text_run, tmp_path):
-    family, run_dir = text_run
+    family, run_dir, expected = text_run
     if family != "mistral":
         pytest.skip("a full fine-tune has no adapter")
-    out = tmp_path / "adapter"
-    done = emotune("export", "--run-dir", str(run_dir), "--output", str(out), "--adapter")
-    assert done.returncode == 0, done.stderr[-3000:]
+    out = export_hf(load_run(run_dir, accelerator="cpu"), tmp_path / "adapter", merge=False)
     scores = json.loads(python(
         "import json, torch\nfrom peft import AutoPeftModelForSequenceClassification\n"
         "from transformers import AutoConfig, AutoTokenizer\n"
@@ -95,11 +97,10 @@ def test_the_adapter_loads_with_auto_peft(text_run, tmp_path):
         "        probs = torch.sigmoid(model(**tokenizer(text, return_tensors='pt')).logits)[0]\n"
         "    rows.append({labels[i]: float(p) for i, p in enumerate(probs)})\n"
         "print(json.dumps(rows))"))
-    assert_close(scores, predicted(run_dir))
+    assert_close(scores, expected)
 
 
 def test_an_embedding_run_says_what_it_holds_instead(finished_run, tmp_path):
-    done = emotune("export", "--run-dir", str(finished_run), "--output", str(tmp_path / "hf"))
-    assert done.returncode == 2
-    assert "embedding-input run (model=embedding)" in done.stderr and "emotune predict" in done.stderr
+    with pytest.raises(ValueError, match=r"embedding-input run \(model=embedding\).*score with emotune predict"):
+        export_hf(load_run(finished_run), tmp_path / "hf")
     assert not (tmp_path / "hf").exists()

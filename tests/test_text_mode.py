@@ -11,6 +11,8 @@ from transformers import Mistral3ForConditionalGeneration
 from emotune.backbone import load_backbone
 from emotune.data import build_datamodule
 from emotune.model import build_classifier
+from emotune.run.hf_export import export_hf
+from emotune.run.loader import load_run
 from emotune.train import train
 
 FAMILIES = ["mistral", "llama", "qwen2", "bert", "mistral3"]
@@ -56,15 +58,23 @@ def test_trust_remote_code_is_off_by_default(tmp_path):
     assert cfg.backbone.trust_remote_code is False and cfg.datamodule.get("trust_remote_code", False) is False
 
 
-@pytest.mark.parametrize(("family", "quant", "lora"), [("bert", "none", "none"), ("mistral", "nf4", "default")])
-def test_text_mode_learns_the_keyword_task(tmp_path, small_table_overrides, tiny_family, family, quant, lora):
+@pytest.mark.parametrize(("family", "quant", "lora", "pooling"),
+                         [("bert", "none", "none", "mean"), ("mistral", "nf4", "default", "auto")])
+def test_text_mode_learns_the_keyword_task(tmp_path, small_table_overrides, tiny_family, family, quant, lora, pooling):
     cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family(family), quant, lora) + [
         "trainer.max_epochs=4", "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3", "loss=bce",
-        "scheduler.warmup_ratio=0"])
+        "scheduler.warmup_ratio=0", f"model.net.pooling={pooling}"])
     summary = train(cfg)
     losses = pd.read_csv(Path(cfg.paths.output_dir) / "csv" / "metrics.csv")["train/loss_epoch"].dropna().tolist()
     assert len(losses) == 4 and losses[-1] < 0.8 * losses[0]
     assert summary["best"]["metrics"]["val/macro_f1"] > 0.5
+    run = load_run(cfg.paths.output_dir)
+    classifies = type(run.model.net.backbone.get_base_model() if lora == "default" else run.model.net.backbone)
+    assert classifies.__name__.endswith("ForSequenceClassification") == (pooling == "auto")
+    if pooling == "mean":  # a head of ours on the bare model: no transformers class holds it
+        with pytest.raises(ValueError, match=r"pools its tokens by their mean \(model.net.pooling=mean\)"):
+            export_hf(run, tmp_path / "hf")
+        assert not (tmp_path / "hf").exists()
 
 
 def test_a_datamodule_that_does_not_match_the_net_is_refused(tmp_path, small_table_overrides, tiny_family):

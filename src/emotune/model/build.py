@@ -15,10 +15,13 @@ from emotune.placement import backbone_device_map
 
 def build_net(cfg: DictConfig, labels: list[str], input_width: int | None, accelerator: str,
               weights: bool = True) -> nn.Module:
-    """A net that reads tokens gets a backbone with the labels' classification head (see `load_backbone`), one
-    that reads embeddings the bare model. `weights=False` builds the backbone's architecture alone."""
+    """A net that reads tokens gets a backbone with the labels' classification head (see `load_backbone`) unless
+    it pools the tokens itself; one that reads embeddings the bare model. `weights=False` builds the backbone's
+    architecture alone."""
     backbone = None
-    head = {"labels": labels} if input_width is None else {}
+    net_class = get_class(cfg.model.net._target_)
+    classifies = input_width is None and net_class.classifies(cfg.model.net.get("pooling", "auto"))
+    head = {"labels": labels} if classifies else {}
     if cfg.get("backbone") and weights:
         placement = backbone_device_map(accelerator, cfg.trainer.devices)
         backbone = instantiate(cfg.backbone, quant=cfg.quant, lora=cfg.lora, device_map=placement, **head)

@@ -33,6 +33,10 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
         raise FileExistsError(f"--output {output} already holds files: give a new or empty folder")
     if not isinstance(run.model.net, TextClassifierNet):
         raise ValueError(embedding_run_message(run))
+    if run.model.net.pooling == "mean":
+        raise ValueError(f"{run.path} pools its tokens by their mean (model.net.pooling=mean), which no transformers "
+                         "class does: its run dir is its export (emotune predict); train with model.net.pooling=auto "
+                         "for a model that exports")
     backbone = run.model.net.backbone
     staging = output.parent / f".{output.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
