@@ -76,7 +76,8 @@ def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
     assert loaded["labels"] == list(thresholds["per_label"]) == list(loaded["thresholds"])
     assert list(loaded["thresholds"].values()) == pytest.approx(list(thresholds["per_label"].values()))
     assert_close(json.loads(scored), expected)
-    assert (out / "README.md").is_file() and (out / "tokenizer_config.json").is_file()
+    assert (out / "tokenizer_config.json").is_file()
+    assert "emotune export --run-dir DIR --format hf" in (out / "README.md").read_text()  # the run's card came along
 
 
 def test_the_adapter_loads_with_auto_peft(text_run, tmp_path):

@@ -237,7 +237,17 @@ def usage_lines(run: RunFiles) -> list[str]:
             "thresholds; `--threshold T` uses one threshold for every label instead."
             + (f" The backbone `{backbone}` must be a local folder or reachable on the hub." if backbone else ""),
             "", "From Python: `emotune.run.loader.load_run(DIR)` then `emotune.inference.probabilities(run, texts)`.",
-            "", "## Reproduce", "", *reproduce]
+            *exportable(run.cfg), "", "## Reproduce", "", *reproduce]
+
+
+def exportable(cfg: DictConfig) -> list[str]:
+    """A token-input run with the transformers classifier also loads without emotune, once exported."""
+    net = cfg.model.net
+    if not str(net._target_).endswith("TextClassifierNet") or net.get("pooling", "auto") == "mean":
+        return []
+    return ["", "`emotune export --run-dir DIR --format hf --output OUT` writes it as a transformers folder: "
+            "`pipeline(\"text-classification\", model=OUT, top_k=None)` gives the same scores, and "
+            "`config.thresholds` holds the thresholds."]
 
 
 def render(run: RunFiles) -> str:
