@@ -105,3 +105,15 @@ def test_an_embedding_run_says_what_it_holds_instead(finished_run, tmp_path):
     with pytest.raises(ValueError, match=r"embedding-input run \(model=embedding\).*score with emotune predict"):
         export_hf(load_run(finished_run), tmp_path / "hf")
     assert not (tmp_path / "hf").exists()
+
+
+def test_an_nf4_run_exports_as_an_adapter_not_merged(tmp_path, small_table_overrides, tiny_mistral):
+    """Requantizing merged weights would round most of LoRA's update away."""
+    cfg = compose_train(tmp_path, small_table_overrides + [
+        "model=text", "trainer=cpu", f"backbone.name_or_path={tiny_mistral}", "quant=nf4", "lora.r=4",
+        "lora.target_modules=null", "datamodule.max_length=16", "debug=fdr"])
+    train(cfg)
+    run = load_run(cfg.paths.output_dir, accelerator="cpu")
+    with pytest.raises(ValueError, match="nf4 backbone: merging LoRA into 4-bit weights rounds .* --adapter"):
+        export_hf(run, tmp_path / "merged")
+    assert (export_hf(run, tmp_path / "adapter", merge=False) / "adapter_model.safetensors").is_file()

@@ -136,3 +136,18 @@ def test_nf4_classifier_head_is_unquantized_fp32_and_saved_with_the_adapter(tmp_
     inputs, labels = next(iter(datamodule.train_dataloader()))
     model.loss_fn(model(inputs), labels).backward()
     assert trained.weight.grad is not None and trained.weight.grad.abs().sum() > 0
+
+
+def test_an_nf4_encoder_classifier_keeps_its_head_and_pooler_unquantized(tmp_path, small_table_overrides, tiny_family):
+    """transformers leaves only the last module unquantized, which for BERT is no head at all (classifier.bias)."""
+    cfg = compose_train(tmp_path, small_table_overrides + text_overrides(tiny_family("bert"), "nf4"))
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    model.configure_model()
+    bert = model.net.backbone.base_model.model
+    assert type(bert.classifier.modules_to_save["default"]) is torch.nn.Linear
+    assert type(bert.bert.pooler.dense) is torch.nn.Linear
+    inputs, labels = next(iter(datamodule.train_dataloader()))
+    logits = model(inputs)
+    assert logits.shape == labels.shape and torch.isfinite(logits).all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,13 +60,14 @@ def run_summary(trainer: L.Trainer, callbacks: list[Callback]) -> dict:
 
 
 class RunStart(Callback):
-    """Writes the run dir's start files and logs the config once the net is built and a resumed checkpoint has
-    been checked against it (Lightning restores before `on_fit_start`): a bad input leaves the run dir as it was."""
+    """Writes the run dir's start files and logs the config once the net is built and a resumed checkpoint, its
+    optimizer state included, has been restored (Lightning does both before `on_train_start`): a bad resume leaves
+    the run dir as it was."""
 
     def __init__(self, write: Callable[[], None]) -> None:
         self.write = write
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.is_global_zero:
             self.write()
 
@@ -90,6 +92,9 @@ def train(cfg: DictConfig) -> dict:
     of a Hydra multirun in this process does not load its backbone beside the previous one."""
     try:
         return fit_and_finalize(cfg)
+    except BaseException as error:  # the traceback's frames would keep the model alive through a multirun
+        traceback.clear_frames(error.__traceback__)
+        raise
     finally:
         release_memory()
 
@@ -120,7 +125,8 @@ def fit_and_finalize(cfg: DictConfig) -> dict:
     labels = datamodule.train_label_stats()
     model = build_classifier(cfg, labels, datamodule.input_width)
     # The net is built without weights here, so its settings and a resumed checkpoint are checked before fit starts
-    # the loggers; fit builds it for real on each rank (EmotionClassifier.configure_model).
+    # the loggers. One process then loads the backbone before fit too, so a failed load leaves the run dir as it
+    # was; under DDP each rank loads it in fit, after launch (EmotionClassifier.configure_model).
     check_resume(model.planned_shapes(), checkpoint_dir(callbacks), cfg.get("ckpt_path"))
 
     def start() -> None:
@@ -128,6 +134,8 @@ def fit_and_finalize(cfg: DictConfig) -> dict:
         log_config(trainer.loggers, cfg, train_counts)
 
     trainer.callbacks.append(RunStart(start))
+    if trainer.world_size == 1:
+        model.configure_model()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,17 +27,18 @@ def keep_4bit_trainable_on_cpu(model: torch.nn.Module) -> None:
 
 def lora_config(
     r: int, alpha: int, dropout: float, target_modules: list[str] | None = None, bias: str = "none",
-    task_type: str | None = None,
+    task_type: str | None = None, modules_to_save: list[str] | None = None,
 ) -> LoraConfig:
     """`target_modules: null` takes PEFT's default for the model family (e.g. query/value for BERT). With
     `task_type="SEQ_CLS"` PEFT trains and saves the classification head beside the adapter (`modules_to_save`)."""
     targets = list(target_modules) if target_modules else None
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias=bias,
-                      task_type=task_type)
+                      task_type=task_type, modules_to_save=modules_to_save)
 
 
-# Where transformers' `*ForSequenceClassification` models keep their head (BERT-like: classifier; decoders: score).
-HEADS = ("classifier", "score")
+# The modules a `*ForSequenceClassification` model adds on top of its base model (BERT-like: classifier; decoders:
+# score; DistilBERT: pre_classifier too). They are new, trained, never quantized, and saved with a LoRA adapter.
+HEADS = ("classifier", "score", "pre_classifier")
 
 
 def for_classification(config: PretrainedConfig, labels: Sequence[str], pad_token_id: int) -> PretrainedConfig:
@@ -53,7 +55,7 @@ def float32_head(model: torch.nn.Module) -> None:
     """A bf16 head would round away AdamW's small updates; it is tiny, so it trains in fp32 and casts its input."""
     for name in HEADS:
         head = getattr(model, name, None)
-        if isinstance(head, torch.nn.Linear) and head.weight.dtype != torch.float32:
+        if type(head) is torch.nn.Linear and head.weight.dtype != torch.float32:
             head.float()
             head.register_forward_pre_hook(lambda module, args: (args[0].to(module.weight.dtype), *args[1:]))
 
@@ -95,11 +97,11 @@ def check_loaded(name_or_path: str, info: Mapping[str, list[str]]) -> None:
     """A weight the checkpoint does not hold would be freshly initialised with only a warning, and the backbone
     would train from random weights; a key layout the loader does not map shows up here first. The classification
     head is new by design; an encoder saved without its [CLS] pooler gets a fresh one, with a warning."""
-    fresh = {key.split(".")[0] for key in info["missing_keys"]}
-    if "pooler" in fresh:
+    if any(".pooler." in f".{key}" for key in info["missing_keys"]):
         log.warning("backbone %s has no pooler weights: the classifier's [CLS] pooler starts from random values "
                     "(it trains only with lora=none)", name_or_path)
-    missing = sorted(key for key in info["missing_keys"] if key.split(".")[0] not in (*HEADS, "pooler"))
+    missing = sorted(key for key in info["missing_keys"]
+                     if key.split(".")[0] not in HEADS and ".pooler." not in f".{key}")
     if missing:
         raise ValueError(f"backbone {name_or_path}: {len(missing)} weights are not in the checkpoint (e.g. "
                          f"{', '.join(missing[:3])}); its key layout is not one emotune maps, so they would start "
@@ -134,6 +136,9 @@ def load_backbone(
     if labels is not None:
         pad = load_tokenizer(name_or_path, trust_remote_code).pad_token_id
         config, auto = for_classification(config, labels, pad), AutoModelForSequenceClassification
+        if quant is not None:  # transformers keeps only the last module unquantized: BERT's would be classifier.bias
+            quant = copy.deepcopy(quant)
+            quant.llm_int8_skip_modules = [*HEADS, "pooler.dense", "lm_head"]
     if weights:
         with own_load_report():
             model, info = auto.from_pretrained(
@@ -159,4 +164,7 @@ def load_backbone(
         log.info("Fully fine-tuning %s", name_or_path)
         return model
     model.requires_grad_(False)
-    return get_peft_model(model, lora_config(**lora, task_type="SEQ_CLS" if labels is not None else None))
+    if labels is None:
+        return get_peft_model(model, lora_config(**lora))
+    heads = [name for name in HEADS if hasattr(model, name)]
+    return get_peft_model(model, lora_config(**lora, task_type="SEQ_CLS", modules_to_save=heads))

@@ -26,8 +26,9 @@ def embedding_run_message(run: TrainedRun) -> str:
 
 
 def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
-    """`merge=True` folds LoRA into the weights: a standalone model (still nf4 when the run was). `merge=False`
-    keeps the adapter, with the head in its `modules_to_save`, and loads on top of the original backbone."""
+    """`merge=True` folds LoRA into the weights: a standalone model (refused for nf4 runs, where requantizing would
+    round the update away). `merge=False` keeps the adapter, with the head in its `modules_to_save`, and loads on
+    top of the original backbone."""
     output = Path(output)
     if output.exists() and any(output.iterdir()):
         raise FileExistsError(f"--output {output} already holds files: give a new or empty folder")
@@ -38,6 +39,9 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
                          "class does: its run dir is its export (emotune predict); train with model.net.pooling=auto "
                          "for a model that exports")
     backbone = run.model.net.backbone
+    if merge and run.cfg.get("quant"):
+        raise ValueError(f"{run.path} has an nf4 backbone: merging LoRA into 4-bit weights rounds most of its update "
+                         "away, so export it with --adapter (the adapter on top of the original backbone)")
     staging = output.parent / f".{output.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     if isinstance(backbone, PeftModel) and not merge:

@@ -245,6 +245,10 @@ def exportable(cfg: DictConfig) -> list[str]:
     net = cfg.model.net
     if not str(net._target_).endswith("TextClassifierNet") or net.get("pooling", "auto") == "mean":
         return []
+    if cfg.get("quant"):  # merging LoRA into nf4 weights would round its update away
+        return ["", "`emotune export --run-dir DIR --format hf --output OUT --adapter` writes it as a PEFT adapter "
+                "with its head, for `AutoPeftModelForSequenceClassification`; `config.thresholds` in OUT holds the "
+                "thresholds."]
     return ["", "`emotune export --run-dir DIR --format hf --output OUT` writes it as a transformers folder: "
             "`pipeline(\"text-classification\", model=OUT, top_k=None)` gives the same scores, and "
             "`config.thresholds` holds the thresholds."]
