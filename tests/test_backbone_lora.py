@@ -178,3 +178,18 @@ def test_train_frees_its_model_before_returning(tmp_path, small_table_overrides,
     finally:
         gc.enable()
     assert alive == []
+
+
+@pytest.mark.parametrize("mode", ["embedding", "text"])
+def test_the_weightless_build_plans_the_trainable_shapes_of_the_real_one(tmp_path, small_table_overrides,
+                                                                        tiny_backbone_overrides, mode):
+    """Under DDP a resumed checkpoint is checked against the build on the meta device, before any rank loads."""
+    text = ["model=text", "lora.target_modules=null", "datamodule.max_length=16"] if mode == "text" else []
+    cfg = compose_train(tmp_path, small_table_overrides + tiny_backbone_overrides("nf4") + text)
+    datamodule = build_datamodule(cfg)
+    datamodule.setup("fit")
+    model = build_classifier(cfg, datamodule.train_label_stats(), datamodule.input_width)
+    planned = model.planned_shapes()
+    assert model.net is None and planned
+    model.configure_model()
+    assert planned == model.trainable_shapes()

@@ -124,18 +124,18 @@ def fit_and_finalize(cfg: DictConfig) -> dict:
     train_counts = datamodule.train_counts()
     labels = datamodule.train_label_stats()
     model = build_classifier(cfg, labels, datamodule.input_width)
-    # The net is built without weights here, so its settings and a resumed checkpoint are checked before fit starts
-    # the loggers. One process then loads the backbone before fit too, so a failed load leaves the run dir as it
-    # was; under DDP each rank loads it in fit, after launch (EmotionClassifier.configure_model).
-    check_resume(model.planned_shapes(), checkpoint_dir(callbacks), cfg.get("ckpt_path"))
+    # One process loads the backbone now, before fit starts the loggers (a CSV logger clears its metrics file), so a
+    # failed load leaves the run dir as it was; under DDP each rank loads it in fit, after launch
+    # (EmotionClassifier.configure_model), and a resumed checkpoint is checked against a build without weights.
+    if trainer.world_size == 1:
+        model.configure_model()
+    check_resume(model.planned_shapes, checkpoint_dir(callbacks), cfg.get("ckpt_path"))
 
     def start() -> None:
         write_run_start(run_dir, cfg, datamodule, labels, train_counts)
         log_config(trainer.loggers, cfg, train_counts)
 
     trainer.callbacks.append(RunStart(start))
-    if trainer.world_size == 1:
-        model.configure_model()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     summary = run_summary(trainer, callbacks)
     if not trainer.is_global_zero:

@@ -87,7 +87,9 @@ class EmotionClassifier(L.LightningModule):
 
     def planned_shapes(self) -> dict[str, torch.Size]:
         """The trainable names and shapes `configure_model` will build, from a copy without weights on the meta
-        device: a checkpoint can be checked against them before the backbone is loaded."""
+        device: a checkpoint can be checked against them before the backbone is loaded. Once built, the net's own."""
+        if self.net is not None:
+            return self.trainable_shapes()
         with torch.device("meta"):
             net = self.build_net(weights=False)
         planned = {f"net.{name}": p.shape for name, p in net.named_parameters() if p.requires_grad}

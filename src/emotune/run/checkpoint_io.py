@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:
         raise ValueError(f"{path}: not a readable checkpoint (truncated or corrupt?): {error}") from error
 
 
-def check_resume(planned: dict[str, torch.Size], checkpoint_dir: Path | None, ckpt_path: str | None) -> None:
+def check_resume(planned: Callable[[], dict[str, torch.Size]], checkpoint_dir: Path | None,
+                 ckpt_path: str | None) -> None:
     """Run before `Trainer.fit`, which starts the loggers (a CSV logger clears its metrics file) and builds the
     backbone: resuming from a checkpoint that does not fit the configured model (another encoder width, LoRA rank
-    or backbone) fails in seconds with the run dir as it was. `planned`: `EmotionClassifier.planned_shapes()`."""
+    or backbone) fails in seconds with the run dir as it was. `planned`: `EmotionClassifier.planned_shapes`, called
+    only when there is a checkpoint to check."""
     if not ckpt_path:
         return
     if ckpt_path == "last" and checkpoint_dir is None:
@@ -40,7 +43,7 @@ def check_resume(planned: dict[str, torch.Size], checkpoint_dir: Path | None, ck
     path = checkpoint_dir / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
     if ckpt_path == "last" and not path.is_file():
         return  # Lightning starts from scratch, and says so
-    check_covers(planned, read_checkpoint(path, mmap=True)["state_dict"], str(path))
+    check_covers(planned(), read_checkpoint(path, mmap=True)["state_dict"], str(path))
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
