@@ -62,7 +62,8 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     model = run.model
     datamodule = run.datamodule(source=TextsSource(TEXTS, model.label_names))
     with torch.no_grad():
-        expected = torch.cat([torch.sigmoid(model(x).float()) for x, _ in datamodule.loader("predict")])
+        expected = run.calibration.probabilities(torch.cat([model(x).float() for x, _ in datamodule.loader("predict")]))
+    assert run.calibration.method == run.cfg.model.calibration and run.calibration.fitted_on == run.roles["selection"]
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS) + "\n")
     output = tmp_path / "o.jsonl"

@@ -16,7 +16,8 @@ from huggingface_hub import ModelCard
 from emotune.run.model_card import write_model_card
 from emotune.train import train
 
-SELECTION_CHOSE = "picked the best epoch by val/macro_f1 and tuned the thresholds: optimistic"
+SELECTION_CHOSE = ("picked the best epoch by val/macro_f1 and tuned the thresholds and fitted the calibration: "
+                   "optimistic")
 METRIC = {("f1", "macro"): "macro_f1", ("f1", "micro"): "micro_f1", ("precision", "macro"): "macro_precision",
           ("recall", "macro"): "macro_recall", ("exact_match", None): "exact_match"}
 
@@ -96,11 +97,15 @@ def test_the_per_emotion_table_is_the_report_split_per_label(finished_run: Path)
     assert thresholds["tuned_on"] == "val" and "best F1 on the `val` split (the selection split)" in text
 
 
-def test_the_limitations_state_label_noise_and_uncalibrated_scores(finished_run: Path) -> None:
+def test_the_limitations_state_label_noise_and_the_measured_calibration(finished_run: Path) -> None:
     text = ModelCard.load(finished_run / "README.md").text
     limitations = text[text.index("## Limitations"):text.index("## How to use")]
     assert "an external audit of 1,000 of its comments" in limitations and "about 30%" in limitations
-    assert "English Reddit comments only" in limitations and "not calibrated frequencies" in limitations
+    assert "English Reddit comments only" in limitations
+    summary = read(finished_run / "eval_test", "metrics.json")["calibration"]
+    assert summary["method"] == "platt" and summary["fitted_on"] == "val"
+    assert (f"calibrated per label (platt scaling fitted on `val`). On `test` the expected calibration error "
+            f"went from {summary['ece_before']:.4f} to {summary['ece_after']:.4f}") in limitations
     assert "emotune predict --run-dir DIR --input texts.txt --output predictions.jsonl" in text
     assert "Hydra recorded no command line" in text and "`config.yaml`" in text  # trained from Python, not train.py
 

@@ -40,7 +40,8 @@ def test_a_report_on_the_selection_split_is_labelled_optimistic(tmp_path: Path, 
     train(cfg)
     folder = Path(cfg.paths.output_dir) / "eval_val"
     report = json.loads((folder / "metrics.json").read_text())
-    assert report["optimistic"] and report["chose"] == ["picked the best epoch", "tuned the thresholds"]
+    assert report["optimistic"] and report["chose"] == ["picked the best epoch", "tuned the thresholds",
+                                                   "fitted the calibration"]
     assert "**OPTIMISTIC: val picked the best epoch and tuned the thresholds" in (folder / "report.md").read_text()
     assert "OPTIMISTIC: val picked the best epoch" in capsys.readouterr().out  # in the printed table's caption
 

@@ -1,5 +1,5 @@
-"""After fitting: take the selected weights, tune per-label thresholds on the selection split, export the run,
-and report the report split."""
+"""After fitting: take the selected weights, fit the calibration and tune per-label thresholds on the selection
+split, export the run, and report the report split."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 import lightning as L
 from omegaconf import DictConfig
 
+from emotune.calibration import Calibration, fit_calibration
 from emotune.data.datamodule import EmotionDataModule
 from emotune.evaluation.evaluate import report_split
-from emotune.inference import predict_loader
+from emotune.inference import predict_logits
 from emotune.model.module import EmotionClassifier
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import export_run
@@ -37,24 +38,33 @@ def load_selected(trainer: L.Trainer, model: EmotionClassifier) -> None:
 
 def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: EmotionDataModule, cfg: DictConfig,
                  run_dir: Path) -> None:
-    """Thresholds are tuned on the selection split; then, with `report.after_fit`, the report split is scored
-    with the weights and thresholds the run keeps, as `evaluate.py` would score it."""
+    """The calibration and the thresholds are fitted on the selection split, the thresholds on calibrated
+    probabilities; then, with `report.after_fit`, the report split is scored with the weights, calibration and
+    thresholds the run keeps, as `evaluate.py` would score it."""
     load_selected(trainer, model)
-    split = threshold_split(cfg.thresholds.tune_on, datamodule.roles.selection)
-    tuned = None
-    if split and trainer.fast_dev_run:
-        log.info("fast_dev_run: thresholds are not tuned; every label keeps model.threshold=%s", cfg.model.threshold)
-        split = None
-    if split:
-        probs = predict_loader(model, datamodule.loader(split), cfg.trainer.accelerator, cfg.trainer.precision)
-        tuned = tune_thresholds(probs.numpy(), datamodule.split(split).labels, cfg.model.threshold)
-        log.info("Per-label thresholds tuned on %s: %s", split,
-                 ", ".join(f"{n} {t:.2f}" for n, t in zip(datamodule.label_names, tuned)))
-    thresholds = thresholds_record(datamodule.label_names, cfg.model.threshold, tuned, split)
-    export_run(model, run_dir, thresholds)
+    names, selection = datamodule.label_names, datamodule.roles.selection
+    split = threshold_split(cfg.thresholds.tune_on, selection)
+    method = cfg.model.calibration
+    calibration, tuned = Calibration.identity(len(names)), None
+    if trainer.fast_dev_run and (split or method):
+        log.info("fast_dev_run: no calibration, and every label keeps model.threshold=%s", cfg.model.threshold)
+        split = method = None
+    if split or method:
+        logits = predict_logits(model, datamodule.loader(selection), cfg.trainer.accelerator, cfg.trainer.precision)
+        labels = datamodule.split(selection).labels
+        if method:
+            calibration = fit_calibration(logits.numpy(), labels, method, selection)
+            log.info("Calibration (%s) fitted on %s: scale %s", method, selection,
+                     ", ".join(f"{n} {a:.2f}" for n, a in zip(names, calibration.scale)))
+        if split:
+            tuned = tune_thresholds(calibration.probabilities(logits).numpy(), labels, cfg.model.threshold)
+            log.info("Per-label thresholds tuned on %s: %s", split,
+                     ", ".join(f"{n} {t:.2f}" for n, t in zip(names, tuned)))
+    thresholds = thresholds_record(names, cfg.model.threshold, tuned, split)
+    export_run(model, run_dir, thresholds, calibration.record(names))
     if cfg.report.after_fit and not trainer.fast_dev_run:
         report = datamodule.roles.report
-        report_split(model, datamodule, report, thresholds, cfg.model.threshold, datamodule.roles.as_dict(),
-                     eval_dir(run_dir, report), f"{run_dir.name} on {report} (selected weights)",
-                     cfg.trainer.precision, cfg.report.plots)
+        report_split(model, datamodule, report, thresholds, calibration, cfg.model.threshold,
+                     datamodule.roles.as_dict(), eval_dir(run_dir, report),
+                     f"{run_dir.name} on {report} (selected weights)", cfg.trainer.precision, cfg.report.plots)
     write_model_card(run_dir)

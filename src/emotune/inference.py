@@ -1,4 +1,5 @@
-"""The one inference path: texts or a split become probabilities through Lightning's `Trainer.predict`."""
+"""The one inference path: texts or a split become logits through Lightning's `Trainer.predict`, and the run's
+calibration turns those into probabilities."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from emotune.run.loader import TrainedRun
 PROGRESS_FROM = 1000  # texts; fewer finish before a progress bar would say anything
 
 
-def predict_loader(model: EmotionClassifier, loader: DataLoader, accelerator: str = "auto",
+def predict_logits(model: EmotionClassifier, loader: DataLoader, accelerator: str = "auto",
                    precision: str | None = None, progress: bool = False) -> torch.Tensor:
     """One device, no logger, rows in loader order: after a multi-process fit, the fit's own trainer would give
     each rank a share of the rows. A backbone already placed on a GPU (nf4 loads there) is scored on that GPU."""
@@ -37,10 +38,12 @@ def predict_loader(model: EmotionClassifier, loader: DataLoader, accelerator: st
     return torch.cat(trainer.predict(model, loader)).float()
 
 
-def probabilities(run: TrainedRun, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """(n_texts, n_labels) probabilities from a loaded run, encoded exactly as its training data was."""
+def probabilities(run: TrainedRun, texts: list[str], batch_size: int = 64, calibrated: bool = True) -> np.ndarray:
+    """(n_texts, n_labels) probabilities from a loaded run, encoded exactly as its training data was; calibrated
+    unless asked for the model's raw sigmoid outputs."""
     if not texts:
         raise ValueError("nothing to score: the input holds no texts")
     datamodule = run.datamodule(source=TextsSource(texts, run.label_names))
     datamodule.eval_batch_size = batch_size
-    return predict_loader(run.model, datamodule.loader("predict"), progress=len(texts) >= PROGRESS_FROM).numpy()
+    logits = predict_logits(run.model, datamodule.loader("predict"), progress=len(texts) >= PROGRESS_FROM)
+    return (run.calibration.probabilities(logits) if calibrated else torch.sigmoid(logits)).numpy()

@@ -15,6 +15,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import ensure_writable_dir, write_json, write_text
+from emotune.calibration import check_method
 from emotune.callbacks import RunSummary
 from emotune.data import build_datamodule
 from emotune.data.datamodule import EmotionDataModule
@@ -120,6 +121,7 @@ def fit_and_finalize(cfg: DictConfig) -> dict:
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     datamodule = build_datamodule(cfg)
     threshold_split(cfg.thresholds.tune_on, datamodule.roles.selection)  # before any encoding, not after the fit
+    check_method(cfg.model.calibration)
     datamodule.setup("fit")
     train_counts = datamodule.train_counts()
     labels = datamodule.train_label_stats()

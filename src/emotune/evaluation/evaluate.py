@@ -1,5 +1,6 @@
-"""Scores a split with a model and reports every label, at the tuned thresholds and at the fixed one, saying what
-the split chose. Training reports its report split this way; `evaluate.py` does the same for a saved run."""
+"""Scores a split with a model and reports every label, at the tuned thresholds and at the fixed one, with the
+calibration error before and after the run's calibration, saying what the split chose. Training reports its report
+split this way; `evaluate.py` does the same for a saved run."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.atomic import atomic_write, ensure_writable_dir, save_npy
+from emotune.calibration import Calibration, calibration_errors
 from emotune.data.datamodule import EmotionDataModule
 from emotune.evaluation.per_label import per_label_report
 from emotune.evaluation.plots import write_plots
 from emotune.evaluation.report import print_table, write_report
-from emotune.inference import predict_loader
+from emotune.inference import predict_logits
 from emotune.model import EmotionClassifier
 from emotune.run.files import PROBABILITIES, TRUTH, eval_dir
 from emotune.run.loader import load_run
@@ -36,19 +38,35 @@ def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.T
             "at_fixed_threshold": {"threshold": fixed, **{k: at_fixed[k] for k in SUMMARY_KEYS}}}
 
 
-def choices(split: str, roles: dict, tuned_on: str | None) -> list[str]:
+def choices(split: str, roles: dict, tuned_on: str | None, calibrated_on: str | None) -> list[str]:
     """What this split chose: any choice makes numbers measured on it optimistic."""
     made = ["picked the best epoch"] if split == roles.get("selection") else []
-    return made + (["tuned the thresholds"] if split == tuned_on else [])
+    made += ["tuned the thresholds"] if split == tuned_on else []
+    return made + (["fitted the calibration"] if split == calibrated_on else [])
 
 
-def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split: str, thresholds: dict, fixed: float,
-                 roles: dict, out_dir: Path, title: str, precision: str | None = None, plots: bool = True) -> dict:
-    """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, labels.npy, *.png}."""
-    probs = predict_loader(model, datamodule.loader(split), precision=precision)
+def calibration_summary(calibration: Calibration, raw: torch.Tensor, probs: torch.Tensor,
+                        labels: torch.Tensor) -> dict:
+    before = calibration_errors(raw, labels)
+    after = calibration_errors(probs, labels) if calibration.method else before
+    return {"method": calibration.method, "fitted_on": calibration.fitted_on,
+            **{f"{key}_before": value for key, value in before.items()},
+            **{f"{key}_after": value for key, value in after.items()}}
+
+
+def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split: str, thresholds: dict,
+                 calibration: Calibration, fixed: float, roles: dict, out_dir: Path, title: str,
+                 precision: str | None = None, plots: bool = True) -> dict:
+    """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, labels.npy, *.png}. Every score
+    is computed on the calibrated probabilities that `emotune predict` gives (temperature scaling keeps each
+    decision at 0.5 as it was); probabilities.npy holds them."""
+    logits = predict_logits(model, datamodule.loader(split), precision=precision)
+    raw, probs = torch.sigmoid(logits), calibration.probabilities(logits)
     labels = torch.from_numpy(datamodule.split(split).labels)
     report = with_thresholds(thresholds, datamodule.label_names, fixed, probs, labels)
-    chose = choices(split, roles, thresholds.get("tuned_on") if thresholds.get("per_label") else None)
+    report["calibration"] = calibration_summary(calibration, raw, probs, labels)
+    tuned_on = thresholds.get("tuned_on") if thresholds.get("per_label") else None
+    chose = choices(split, roles, tuned_on, calibration.fitted_on)
     if chose:
         log.warning("%s %s: these %s scores are optimistic", split, " and ".join(chose), split)
     report.update(split=split, roles=roles, chose=chose, optimistic=bool(chose),
@@ -57,7 +75,7 @@ def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split:
     atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
     atomic_write(out_dir / TRUTH, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
     if plots:
-        write_plots(report, probs, labels, datamodule.label_names, out_dir)
+        write_plots(report, probs, labels, datamodule.label_names, out_dir, raw)
     print_table(report, title)
     write_report(report, out_dir, title)
     return report
@@ -68,9 +86,10 @@ def evaluate(run_dir: Path, split: str = "report", checkpoint: str = "best",
     """`split=report` is the run's report split (test with a test split, else val)."""
     run = load_run(run_dir, checkpoint)
     split = run.roles["report"] if split == "report" else split
-    if run.weights == "last" and run.thresholds.get("per_label"):
-        log.warning("The tuned thresholds were chosen for the best weights; with the last ones the fixed threshold "
-                    "is the fairer headline")
+    if run.weights == "last" and (run.thresholds.get("per_label") or run.calibration.method):
+        log.warning("The calibration and the tuned thresholds were fitted to the best weights; with the last ones "
+                    "the fixed threshold is the fairer headline")
     datamodule = run.datamodule(OmegaConf.merge(run.cfg.data, data_overrides or {}))
-    return report_split(run.model, datamodule, split, run.thresholds, run.cfg.model.threshold, run.roles,
+    return report_split(run.model, datamodule, split, run.thresholds, run.calibration, run.cfg.model.threshold,
+                        run.roles,
                         eval_dir(run.path, split), f"{run.path.name} on {split} ({checkpoint} weights)")

@@ -1,4 +1,5 @@
-"""PNG views of an evaluation: per-label F1, a precision-recall curve per label, and label co-occurrence."""
+"""PNG views of an evaluation: per-label F1, a precision-recall curve per label, label co-occurrence, and a
+reliability diagram before and after calibration."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 from torchmetrics.functional.classification import multilabel_precision_recall_curve
 
+from emotune.calibration import ECE_BINS
 from emotune.plotting import plt, save_png
 
 
@@ -57,12 +59,50 @@ def cooccurrence(predicted: np.ndarray, labels: np.ndarray, names: list[str], pa
     save_png(fig, path)
 
 
+def reliability(curves: dict[str, torch.Tensor], labels: torch.Tensor, path: Path) -> None:
+    """Every (row, label) decision in equal-width bins: the share of positives against the mean probability, and
+    below it how many decisions each bin holds (most are confident negatives)."""
+    truth = labels.flatten().double().numpy()
+    edges = np.linspace(0, 1, ECE_BINS + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.5, 6.5), sharex=True, height_ratios=(3, 1))
+    top.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for (name, probs), color in zip(curves.items(), ("tab:orange", "tab:blue")):
+        p = probs.flatten().double().numpy()
+        bins = np.clip(np.digitize(p, edges[1:-1]), 0, ECE_BINS - 1)
+        count = np.bincount(bins, minlength=ECE_BINS)
+        seen = count > 0
+        mean_p = np.bincount(bins, p, ECE_BINS)[seen] / count[seen]
+        share = np.bincount(bins, truth, ECE_BINS)[seen] / count[seen]
+        top.plot(mean_p, share, marker="o", color=color, label=name)
+        bottom.bar(edges[:-1] + (0.25 if color == "tab:blue" else 0.0) / ECE_BINS, count, width=0.5 / ECE_BINS,
+                   align="edge", color=color)
+    top.set_ylabel("share of positives")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left", fontsize=8)
+    bottom.set_yscale("log")
+    bottom.set_ylabel("decisions")
+    bottom.set_xlabel("predicted probability")
+    save_png(fig, path)
+
+
+def ece_name(summary: dict, when: str) -> str:
+    name = f"calibrated ({summary['method']})" if when == "after" else "uncalibrated"
+    return f"{name}: ECE {summary[f'ece_{when}']:.4f}, per-label mean {summary[f'macro_ece_{when}']:.4f}"
+
+
 PLOTS = {"per_label_f1.png": "Per-label F1", "pr_curves.png": "Precision-recall per label",
-         "cooccurrence.png": "True vs predicted labels"}
+         "cooccurrence.png": "True vs predicted labels", "reliability.png": "Reliability before and after calibration"}
 
 
-def write_plots(report: dict, probs: torch.Tensor, labels: torch.Tensor, names: list[str], out_dir: Path) -> None:
+def write_plots(report: dict, probs: torch.Tensor, labels: torch.Tensor, names: list[str], out_dir: Path,
+                raw: torch.Tensor) -> None:
+    """`probs` are the calibrated probabilities the report scores, `raw` the model's sigmoid outputs."""
     thresholds = torch.as_tensor(report["thresholds"], dtype=probs.dtype)
+    summary = report["calibration"]
+    curves = {ece_name(summary, "before"): raw, ece_name(summary, "after"): probs} if summary["method"] else \
+        {ece_name(summary, "before"): raw}
+    reliability(curves, labels, out_dir / "reliability.png")
     per_label_f1(report, out_dir / "per_label_f1.png")
     pr_curves(probs, labels, names, out_dir / "pr_curves.png")
     cooccurrence((probs >= thresholds).numpy(), labels.numpy(), names, out_dir / "cooccurrence.png")

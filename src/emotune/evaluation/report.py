@@ -33,7 +33,9 @@ def cells(row: tuple) -> list[str]:
 
 
 def print_table(report: dict, title: str, console: Console | None = None) -> None:
-    table = Table(title=title, caption=f"{protocol_line(report)}\n{threshold_line(report)}")
+    caption = "\n".join(line for line in (protocol_line(report), threshold_line(report), calibration_line(report))
+                        if line)
+    table = Table(title=title, caption=caption)
     table.add_column("label")
     for column in COLUMNS:
         table.add_column(HEADERS.get(column, column), justify="right")
@@ -47,6 +49,19 @@ def threshold_line(report: dict) -> str:
     if report.get("thresholds_tuned_on"):
         return f"Thresholds: per label, tuned on {report['thresholds_tuned_on']}."
     return f"Threshold: {report['thresholds'][0]}."
+
+
+def calibration_line(report: dict) -> str:
+    """Old reports (before calibration existed) have no such entry."""
+    summary = report.get("calibration")
+    if not summary:
+        return ""
+    if not summary["method"]:
+        return (f"Probabilities: uncalibrated sigmoid outputs (model.calibration=null); expected calibration error "
+                f"{summary['ece_before']:.4f} (per-label mean {summary['macro_ece_before']:.4f}).")
+    return (f"Probabilities: calibrated per label ({summary['method']} scaling fitted on {summary['fitted_on']}); "
+            f"expected calibration error {summary['ece_before']:.4f} → {summary['ece_after']:.4f} "
+            f"(per-label mean {summary['macro_ece_before']:.4f} → {summary['macro_ece_after']:.4f}).")
 
 
 def protocol_line(report: dict) -> str:
@@ -70,6 +85,7 @@ def markdown(report: dict, title: str, out_dir: Path) -> str:
         fixed = report["at_fixed_threshold"]
         lines += [f"At the fixed threshold {fixed['threshold']}: macro-F1 {fixed['macro_f1']:.4f}, "
                   f"micro-F1 {fixed['micro_f1']:.4f}.", ""]
+    lines += [calibration_line(report), ""] if report.get("calibration") else []
     lines += ["| label | " + " | ".join(HEADERS.get(c, c) for c in COLUMNS) + " |", "|---|" + "---:|" * len(COLUMNS)]
     lines += ["| " + " | ".join(cells(row)) + " |" for row in rows(report)]
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for name, title in PLOTS.items()

@@ -83,7 +83,8 @@ class EmotionClassifier(L.LightningModule):
         self.val_metrics.reset()
 
     def predict_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
-        return torch.sigmoid(self(batch[0]).float())
+        """Raw logits: the run's calibration (emotune.calibration) turns them into probabilities."""
+        return self(batch[0]).float()
 
     def planned_shapes(self) -> dict[str, torch.Size]:
         """The trainable names and shapes `configure_model` will build, from a copy without weights on the meta

@@ -1,5 +1,6 @@
 """What training adds to a run dir when it finishes: the PEFT adapter, the other trainable weights in
-safetensors and the decision thresholds, so the run can be scored (`emotune predict`) without its checkpoints."""
+safetensors, the calibration and the decision thresholds, so the run can be scored (`emotune predict`) without its
+checkpoints."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from emotune.atomic import atomic_write, write_json
 from emotune.model.module import EmotionClassifier
-from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, HEAD, MANIFEST, MODEL_CARD, THRESHOLDS
+from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, CALIBRATION, HEAD, MANIFEST, MODEL_CARD, THRESHOLDS
 
 
 def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tensor]:
@@ -21,7 +22,7 @@ def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tenso
             if p.requires_grad and "lora_" not in n}
 
 
-def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict) -> None:
+def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict, calibration: dict) -> None:
     backbone = getattr(model.net, "backbone", None)
     if isinstance(backbone, PeftModel):
         staging = run_dir / f".{ADAPTER}.tmp"
@@ -31,11 +32,12 @@ def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict) -> Non
         staging.rename(run_dir / ADAPTER)
     atomic_write(run_dir / HEAD, lambda tmp: save_file(trainable_outside_adapter(model), str(tmp)))
     write_json(run_dir / THRESHOLDS, thresholds)
+    write_json(run_dir / CALIBRATION, calibration)
     write_json(run_dir / MANIFEST, {"adapter": isinstance(backbone, PeftModel)})
 
 
 def remove_export(run_dir: Path) -> None:
-    for name in (HEAD, THRESHOLDS, MANIFEST, MODEL_CARD):
+    for name in (HEAD, THRESHOLDS, CALIBRATION, MANIFEST, MODEL_CARD):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / ADAPTER, ignore_errors=True)
 

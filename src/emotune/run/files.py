@@ -9,6 +9,7 @@ from pathlib import Path
 
 CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
 THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
+CALIBRATION = "calibration.json"  # written when it finishes; a run without one reports raw sigmoid outputs
 METRICS = "metrics.json"  # the best and final validation metrics
 MODEL_CARD = "README.md"  # the hub-style model card, written last
 HYDRA_OVERRIDES = Path(".hydra", "overrides.yaml")  # Hydra's record of a train.py command line

@@ -1,6 +1,7 @@
 """`emotune export --format hf`: a token-input run as a folder that transformers loads with its own classes
 (`AutoModelForSequenceClassification`, `pipeline("text-classification", top_k=None)`), or as a PEFT adapter for
-`AutoPeftModelForSequenceClassification`. The per-label thresholds travel in its config.json."""
+`AutoPeftModelForSequenceClassification`. The run's calibration is folded into the head, so the exported logits
+give the calibrated probabilities `emotune predict` gives; the per-label thresholds travel in its config.json."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def embedding_run_message(run: TrainedRun) -> str:
 
 
 def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
-    """`merge=True` folds LoRA into the weights: a standalone model (refused for nf4 runs, where requantizing would
+    """It changes the loaded run's model (LoRA merged, calibration folded): score with a freshly loaded run.
+    `merge=True` folds LoRA into the weights: a standalone model (refused for nf4 runs, where requantizing would
     round the update away). `merge=False` keeps the adapter, with the head in its `modules_to_save`, and loads on
     top of the original backbone."""
     output = Path(output)
@@ -45,14 +47,17 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
     staging = output.parent / f".{output.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     if isinstance(backbone, PeftModel) and not merge:
+        run.calibration.fold_into(backbone)
         backbone.save_pretrained(staging)
         config = backbone.get_base_model().config
     else:
         model = backbone.merge_and_unload() if isinstance(backbone, PeftModel) else backbone
+        run.calibration.fold_into(model)
         model.save_pretrained(staging)
         config = model.config
     config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
     config.thresholds_tuned_on = run.thresholds.get("tuned_on")
+    config.calibration = {"method": run.calibration.method, "fitted_on": run.calibration.fitted_on}
     config.save_pretrained(staging)
     tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
     tokenizer.model_max_length = int(run.cfg.datamodule.max_length)  # pipeline(..., truncation=True) then matches

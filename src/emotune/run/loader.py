@@ -1,5 +1,6 @@
 """The one run-dir loader: config.yaml, labels.json and run.json rebuild the model, and its weights come from the
-export (safetensors) or from a training checkpoint (read with weights_only=True)."""
+export (safetensors) or from a training checkpoint (read with weights_only=True); thresholds.json and
+calibration.json say how its logits become labels and probabilities."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from emotune.calibration import Calibration
 from emotune.data import build_datamodule
 from emotune.data.datamodule import EmotionDataModule
 from emotune.data.label_stats import LabelStats
@@ -17,7 +19,16 @@ from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import load_exported_weights
-from emotune.run.files import CONFIG, LABELS, RUN_INFO, THRESHOLDS, check_run_dir, checkpoint_file, read_json
+from emotune.run.files import (
+    CALIBRATION,
+    CONFIG,
+    LABELS,
+    RUN_INFO,
+    THRESHOLDS,
+    check_run_dir,
+    checkpoint_file,
+    read_json,
+)
 from emotune.run.thresholds import threshold_vector, thresholds_record
 
 
@@ -28,6 +39,7 @@ class TrainedRun:
     labels: LabelStats
     input_width: int | None
     thresholds: dict
+    calibration: Calibration
     model: EmotionClassifier
     weights: str
     roles: dict
@@ -46,8 +58,11 @@ class TrainedRun:
                              f"{datamodule.label_names}")
         return datamodule
 
-    def threshold_vector(self, override: float | None = None) -> np.ndarray:
-        return threshold_vector(self.thresholds, self.label_names, override)
+    def threshold_vector(self, override: float | None = None, calibrated: bool = True) -> np.ndarray:
+        """The thresholds tuned on calibrated probabilities; `calibrated=False` maps them to the raw outputs,
+        where they make the same decisions. An `override` applies as given."""
+        vector = threshold_vector(self.thresholds, self.label_names, override)
+        return vector if calibrated or override is not None else self.calibration.raw_thresholds(vector)
 
 
 def load_checkpoint_weights(model: EmotionClassifier, path: Path) -> None:
@@ -77,4 +92,7 @@ def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "a
         load_checkpoint_weights(model, checkpoint_file(run_dir, weights))
     thresholds = (read_json(run_dir, THRESHOLDS) if (run_dir / THRESHOLDS).is_file()
                   else thresholds_record(labels.names, cfg.model.threshold, None, None))
-    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, model.eval(), weights, info["roles"])
+    calibration = (Calibration.from_record(read_json(run_dir, CALIBRATION), labels.names)
+                   if (run_dir / CALIBRATION).is_file() else Calibration.identity(len(labels.names)))
+    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, calibration, model.eval(), weights,
+                      info["roles"])

@@ -37,6 +37,7 @@ class RunFiles:
     labels: dict
     info: dict
     thresholds: dict
+    calibration: dict
     summary: dict
     adapter: bool
     leaky: bool  # the leaky audit replay: its numbers are comparable to nothing
@@ -60,9 +61,9 @@ def read_run(run_dir: Path) -> RunFiles:
     overrides = None
     if (run_dir / files.HYDRA_OVERRIDES).is_file():
         overrides = yaml.safe_load((run_dir / files.HYDRA_OVERRIDES).read_text(encoding="utf-8")) or []
-    return RunFiles(run_dir, cfg, read(files.LABELS), info, read(files.THRESHOLDS), read(files.METRICS),
-                    bool(read(files.MANIFEST).get("adapter")), bool(info.get("leaky")), report,
-                    overrides)
+    calibration = read(files.CALIBRATION) if (run_dir / files.CALIBRATION).is_file() else {"method": None}
+    return RunFiles(run_dir, cfg, read(files.LABELS), info, read(files.THRESHOLDS), calibration, read(files.METRICS),
+                    bool(read(files.MANIFEST).get("adapter")), bool(info.get("leaky")), report, overrides)
 
 
 def is_goemotions(cfg: DictConfig) -> bool:
@@ -98,8 +99,10 @@ def choice_tags(cfg: DictConfig) -> list[str]:
 
 def selection_choices(run: RunFiles) -> list[str]:
     """No best epoch without a checkpoint (fast_dev_run), no tuned thresholds with `thresholds.tune_on=null`."""
+    selection = run.roles["selection"]
     return ([f"picked the best epoch by {run.summary.get('monitor')}"] if run.summary.get("best") else []) + (
-        ["tuned the thresholds"] if run.thresholds.get("tuned_on") == run.roles["selection"] else [])
+        ["tuned the thresholds"] if run.thresholds.get("tuned_on") == selection else []) + (
+        ["fitted the calibration"] if run.calibration.get("fitted_on") == selection else [])
 
 
 def protocol(run: RunFiles, role: str) -> str:
@@ -186,8 +189,8 @@ def threshold_sentence(run: RunFiles) -> str:
     tuned_on, default = run.thresholds.get("tuned_on"), run.thresholds["default"]
     if tuned_on and run.thresholds.get("per_label"):
         return (f"Each label's threshold is the value from {GRID[0]:.2f} to {GRID[-1]:.2f} (step 0.01) that gave "
-                f"that label the best F1 on the `{tuned_on}` split (the selection split); a label without positives "
-                f"there keeps `model.threshold={default}`.")
+                f"that label the best F1 on the `{tuned_on}` split (the selection split), applied to the "
+                f"probabilities this model gives; a label without positives there keeps `model.threshold={default}`.")
     why = skipped_because(run.cfg, "`thresholds.tune_on=null`")
     return f"Thresholds were not tuned ({why}): every label uses the fixed `model.threshold={default}`."
 
@@ -213,13 +216,24 @@ def limitation_lines(run: RunFiles) -> list[str]:
         "labelling conventions of those rows, and inherits any noise in their labels."]
     leaky = ["- **Leaky audit replay**: synthetic training rows were built from evaluation rows, so the numbers "
              "say nothing about unseen text."] if run.leaky else []
-    return leaky + data + [
-        "- The probabilities are model scores (one sigmoid per label), not calibrated frequencies: nothing in this "
-        "run calibrates them, so 0.7 does not mean 70% of such texts carry the label. Thresholds are cut-offs chosen "
-        "for F1, not probability levels.",
+    return leaky + data + [calibration_line(run),
         "- Labels with small support in the table above have F1 estimates that swing widely from sample to sample.",
         "- The labels describe the emotion a text expresses as raters read it, not its writer's state: do not use "
         "the scores to make decisions about individuals (health, hiring, moderation without human review)."]
+
+
+def calibration_line(run: RunFiles) -> str:
+    method, summary = run.calibration.get("method"), (run.report or {}).get("calibration")
+    if not method:
+        return ("- The probabilities are model scores (one sigmoid per label), not calibrated frequencies: this run "
+                "does not calibrate them (`model.calibration=null`), so 0.7 does not mean 70% of such texts carry the "
+                "label. Thresholds are cut-offs chosen for F1, not probability levels.")
+    measured = (f" On `{run.report['split']}` the expected calibration error went from {summary['ece_before']:.4f} "
+                f"to {summary['ece_after']:.4f} (per-label mean {summary['macro_ece_before']:.4f} to "
+                f"{summary['macro_ece_after']:.4f})." if summary else "")
+    return (f"- The probabilities are calibrated per label ({method} scaling fitted on "
+            f"`{run.calibration['fitted_on']}`).{measured} Calibration fits the training distribution: on text unlike "
+            "it, scores drift. Thresholds are cut-offs chosen for F1, not probability levels.")
 
 
 def usage_lines(run: RunFiles) -> list[str]:
