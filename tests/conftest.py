@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -195,3 +199,65 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                           "test.tsv": goemotions_rows(60, seed=2)})
     train(compose_train(tmp_path, [*FAST_RUN, *goemotions_overrides(data_dir)]))
     return tmp_path / "run"
+
+
+PROBE_TEXTS = [text for text, _ in keyword_rows(12, seed=5)]
+# Tiny token-input runs: the family of their backbone, and their overrides.
+TEXT_RUNS = {"bert": ("bert", ["quant=none", "lora=none"]),
+             "mistral": ("mistral", ["quant=none", "lora.r=4", "lora.alpha=8", "lora.target_modules=null"]),
+             "bert-mean": ("bert", ["quant=none", "lora=none", "model.net.pooling=mean"])}
+
+
+def emotune_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emotune.cli", *args], input=stdin, capture_output=True, text=True,
+                          timeout=300)
+
+
+def predicted(*source: str) -> list[dict[str, float]]:
+    """What `emotune predict SOURCE` (--run-dir DIR or --onnx DIR) gives for PROBE_TEXTS in a fresh process."""
+    done = emotune_cli("predict", *source, "--input", "-", "--output", "-", stdin="\n".join(PROBE_TEXTS))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [json.loads(line)["probabilities"] for line in done.stdout.splitlines()]
+
+
+def assert_close(got: list[dict[str, float]], want: list[dict[str, float]], atol: float = 1e-5) -> None:
+    assert len(got) == len(want) == len(PROBE_TEXTS)
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys()
+        assert max(abs(g[k] - w[k]) for k in w) <= atol, (g, w)
+
+
+@dataclass
+class TextRun:
+    name: str
+    path: Path
+
+    @functools.cached_property
+    def expected(self) -> list[dict[str, float]]:
+        """`emotune predict --run-dir` on PROBE_TEXTS, run once whichever test asks first."""
+        return predicted("--run-dir", str(self.path))
+
+
+@pytest.fixture(scope="session")
+def trained_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_family: Callable[[str], Path]
+                     ) -> Callable[[str], TextRun]:
+    """One trained run per TEXT_RUNS entry per session, shared by the export tests (about 3 s each)."""
+    from emotune.train import train
+
+    made: dict[str, TextRun] = {}
+
+    def get(name: str) -> TextRun:
+        if name not in made:
+            family, overrides = TEXT_RUNS[name]
+            tmp_path = tmp_path_factory.mktemp(f"text-{name}")
+            data = tmp_path / "train.jsonl"
+            data.write_text("".join(json.dumps({"text": t, "labels": ls}) + "\n" for t, ls in keyword_rows(120)))
+            cfg = compose_train(tmp_path, ["data=table", f"data.train_file={data}", "model=text", "trainer=cpu",
+                                           f"backbone.name_or_path={tiny_family(family)}", "backbone.dtype=float32",
+                                           "datamodule.max_length=16", "trainer.max_epochs=2", "optimizer.lr=3e-3",
+                                           "loss=bce", "report.plots=false", *overrides])
+            train(cfg)
+            made[name] = TextRun(name, Path(cfg.paths.output_dir))
+        return made[name]
+
+    return get

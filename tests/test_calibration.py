@@ -44,14 +44,16 @@ def test_platt_recovers_a_scale_and_a_shift():
     assert fitted.shift == pytest.approx(-distort[:, 1] / distort[:, 0], abs=0.1)
 
 
-def test_thresholds_on_calibrated_probabilities_decide_as_their_raw_counterparts():
+def test_thresholds_mapped_through_the_calibration_make_the_same_decisions():
     _, labels, observed = sampled(np.array([[0.4, 0.3], [1.5, -0.2], [1.0, 0.0]]), n=3000)
     logits = torch.from_numpy(observed)
+    raw_thresholds = np.array([0.02, 0.5, 0.73])
     for method in ("temperature", "platt"):
         calibration = fit_calibration(observed, labels, method, "tune")
-        thresholds = np.array([0.2, 0.5, 0.73])
+        thresholds = calibration.calibrated_thresholds(raw_thresholds)
+        assert calibration.raw_thresholds(thresholds) == pytest.approx(raw_thresholds)
         calibrated = calibration.probabilities(logits).numpy() >= thresholds
-        raw = torch.sigmoid(logits).numpy() >= calibration.raw_thresholds(thresholds)
+        raw = torch.sigmoid(logits).numpy() >= raw_thresholds
         assert (calibrated == raw).mean() > 0.9999  # a tie can only fall on a float rounding
 
 

@@ -62,7 +62,8 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     model = run.model
     datamodule = run.datamodule(source=TextsSource(TEXTS, model.label_names))
     with torch.no_grad():
-        expected = run.calibration.probabilities(torch.cat([model(x).float() for x, _ in datamodule.loader("predict")]))
+        logits = torch.cat([model(x).float() for x, _ in datamodule.loader("predict")])
+    expected = run.calibration.probabilities(logits)
     assert run.calibration.method == run.cfg.model.calibration and run.calibration.fitted_on == run.roles["selection"]
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS) + "\n")
@@ -77,6 +78,12 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     assert tuned and set(tuned) == set(model.label_names)
     for row in rows:  # predict applies the per-label thresholds tuned after training
         assert row["labels"] == [n for n, p in row["probabilities"].items() if p >= tuned[n]]
+    result = emotune("predict", "--run-dir", str(lora_run), "--input", str(source), "--output", "-", "--uncalibrated")
+    assert result.returncode == 0, result.stderr[-2000:]
+    raw = [json.loads(line) for line in result.stdout.splitlines()]
+    got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in raw])
+    assert torch.allclose(got, torch.sigmoid(logits), atol=1e-6) and not torch.allclose(got, expected, atol=1e-3)
+    assert [r["labels"] for r in raw] == [r["labels"] for r in rows]  # the thresholds follow the outputs
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

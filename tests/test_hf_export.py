@@ -7,15 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import compose_train, keyword_rows
+from conftest import PROBE_TEXTS, assert_close, compose_train, emotune_cli
 
 from emotune.run.hf_export import export_hf
 from emotune.run.loader import load_run
 from emotune.train import train
 
-TEXTS = [text for text, _ in keyword_rows(12, seed=5)]
-FAMILIES = {"bert": ["quant=none", "lora=none"],
-            "mistral": ["quant=none", "lora.r=4", "lora.alpha=8", "lora.target_modules=null"]}
+TEXTS = PROBE_TEXTS
 
 
 def python(code: str) -> str:
@@ -24,44 +22,17 @@ def python(code: str) -> str:
     return done.stdout
 
 
-def emotune(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "emotune.cli", *args], input=stdin, capture_output=True, text=True,
-                          timeout=300)
-
-
-def predicted(run_dir: Path) -> list[dict[str, float]]:
-    done = emotune("predict", "--run-dir", str(run_dir), "--input", "-", "--output", "-", stdin="\n".join(TEXTS))
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line)["probabilities"] for line in done.stdout.splitlines()]
-
-
-def assert_close(got: list[dict[str, float]], want: list[dict[str, float]], atol: float = 1e-5) -> None:
-    assert len(got) == len(want) == len(TEXTS)
-    for g, w in zip(got, want):
-        assert g.keys() == w.keys()
-        assert max(abs(g[k] - w[k]) for k in w) <= atol, (g, w)
-
-
-@pytest.fixture(scope="module", params=sorted(FAMILIES))
-def text_run(request, tmp_path_factory, tiny_family) -> tuple[str, Path, list[dict[str, float]]]:
+@pytest.fixture(scope="module", params=["bert", "mistral"])
+def text_run(request, trained_text_run) -> tuple[str, Path, list[dict[str, float]]]:
     """A trained run of each family, with what `emotune predict` (in a fresh process) gives for TEXTS."""
-    family = request.param
-    tmp_path = tmp_path_factory.mktemp(f"hf-{family}")
-    data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps({"text": t, "labels": ls}) + "\n" for t, ls in keyword_rows(120)))
-    cfg = compose_train(tmp_path, ["data=table", f"data.train_file={data}", "model=text", "trainer=cpu",
-                                   f"backbone.name_or_path={tiny_family(family)}", "backbone.dtype=float32",
-                                   "datamodule.max_length=16", "trainer.max_epochs=2",
-                                   "optimizer.lr=3e-3", "loss=bce", "report.plots=false", *FAMILIES[family]])
-    train(cfg)
-    run_dir = Path(cfg.paths.output_dir)
-    return family, run_dir, predicted(run_dir)
+    run = trained_text_run(request.param)
+    return request.param, run.path, run.expected
 
 
 def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
     family, run_dir, expected = text_run
     out = tmp_path / "hf"
-    done = emotune("export", "--run-dir", str(run_dir), "--format", "hf", "--output", str(out))
+    done = emotune_cli("export", "--run-dir", str(run_dir), "--format", "hf", "--output", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     described, scored = python(
         "import json\nfrom transformers import AutoModelForSequenceClassification, pipeline\n"

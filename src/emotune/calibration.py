@@ -2,7 +2,7 @@
 
 Focal loss and resampling squeeze probabilities towards the middle: an unrelated text gets 0.2-0.4 on most emotions.
 A monotone map per label (`z * scale + shift`) fixes what the numbers mean without changing any label's ranking, so
-the per-label thresholds, tuned on the calibrated probabilities, decide exactly what they would decide on raw ones.
+the per-label thresholds, tuned on the raw outputs and mapped through it, decide exactly what they decided before.
 Being linear in the logits, it folds into a linear head: exported models give calibrated probabilities themselves."""
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Calibration:
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         scale, shift = (torch.as_tensor(v, dtype=logits.dtype) for v in (self.scale, self.shift))
         return torch.sigmoid(logits * scale + shift)
+
+    def calibrated_thresholds(self, raw: np.ndarray) -> np.ndarray:
+        """The thresholds on calibrated probabilities that make the decisions `raw` makes on uncalibrated ones."""
+        return expit(logit(np.clip(raw, 1e-12, 1 - 1e-12)) * self.scale + self.shift)
 
     def raw_thresholds(self, thresholds: np.ndarray) -> np.ndarray:
         """The thresholds on uncalibrated probabilities that make the same decisions."""

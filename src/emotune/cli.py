@@ -8,33 +8,68 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def predict(args: argparse.Namespace) -> None:
     from emotune.atomic import ensure_writable_dir
+    from emotune.onnx_scoring import read_config
     from emotune.prediction_io import read_texts, write_predictions
     from emotune.run.files import check_run_dir
 
     if args.output != "-":
         ensure_writable_dir(Path(args.output).parent, f"--output {args.output}")
-    check_run_dir(Path(args.run_dir))
+    if args.onnx:
+        if args.uncalibrated:
+            raise ValueError("--uncalibrated applies to --run-dir only: an ONNX export has the calibration folded "
+                             "into its head")
+        read_config(Path(args.onnx))
+    else:
+        check_run_dir(Path(args.run_dir))
     lines, texts = read_texts(args.input, args.text_column)
+    probs, names, thresholds = (score_onnx if args.onnx else score_run)(args, texts)
+    write_predictions(args.output, lines, texts, probs, names, thresholds)
+
+
+def score_run(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
     from emotune.inference import probabilities  # the model code loads only once the inputs are known good
     from emotune.run.loader import load_run
 
     run = load_run(args.run_dir)
-    probs = probabilities(run, texts, args.batch_size)
-    write_predictions(args.output, lines, texts, probs, run.label_names, run.threshold_vector(args.threshold))
+    calibrated = not args.uncalibrated
+    return (probabilities(run, texts, args.batch_size, calibrated), run.label_names,
+            run.threshold_vector(args.threshold, calibrated))
+
+
+def score_onnx(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+    from emotune.onnx_scoring import OnnxScorer
+
+    scorer = OnnxScorer(args.onnx)
+    return scorer.probabilities(texts, args.batch_size), scorer.label_names, scorer.threshold_vector(args.threshold)
 
 
 def export(args: argparse.Namespace) -> None:
     from emotune.run.files import check_run_dir
 
+    if args.quantize and args.format != "onnx":
+        raise ValueError(f"--quantize {args.quantize} applies to --format onnx only, not --format {args.format}")
+    if args.adapter and args.format != "hf":
+        raise ValueError(f"--adapter applies to --format hf only: --format {args.format} merges LoRA into the graph")
     check_run_dir(Path(args.run_dir))
-    from emotune.run.hf_export import export_hf
     from emotune.run.loader import load_run
 
-    print(export_hf(load_run(args.run_dir, accelerator="cpu"), Path(args.output), merge=not args.adapter))
+    run = load_run(args.run_dir, accelerator="cpu")
+    if args.format == "onnx":
+        from emotune.run.onnx_export import export_onnx
+
+        print(export_onnx(run, Path(args.output), args.quantize))
+    else:
+        from emotune.run.hf_export import export_hf
+
+        print(export_hf(run, Path(args.output), merge=not args.adapter))
 
 
 def report(args: argparse.Namespace) -> None:
@@ -53,19 +88,28 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="emotune", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
     p = commands.add_parser("predict", help="score texts with a trained run dir")
-    p.add_argument("--run-dir", required=True, help="a finished training run dir")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run-dir", help="a finished training run dir")
+    source.add_argument("--onnx", help="a folder from emotune export --format onnx, scored with onnxruntime")
     p.add_argument("--input", required=True, help="a .txt file (one text per line), a .csv/.tsv/.jsonl file, or -")
     p.add_argument("--output", required=True, help="a .jsonl or .csv file, or - for JSONL on stdout")
     p.add_argument("--text-column", default="text", help="the text column of a CSV, TSV or JSONL input")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threshold", type=float, default=None, help="one threshold for every label instead of the run's")
+    p.add_argument("--uncalibrated", action="store_true",
+                   help="the model's raw sigmoid outputs instead of the calibrated probabilities (the run's "
+                        "thresholds are mapped to them, so the labels stay the same)")
     p.set_defaults(run=predict)
-    e = commands.add_parser("export", help="a token-input run as a standard transformers folder")
+    e = commands.add_parser("export", help="a token-input run as a standard transformers folder, or as ONNX")
     e.add_argument("--run-dir", required=True, help="a finished training run dir (model=text)")
-    e.add_argument("--format", choices=["hf"], default="hf", help="hf: AutoModelForSequenceClassification + tokenizer")
+    e.add_argument("--format", choices=["hf", "onnx"], default="hf",
+                   help="hf: AutoModelForSequenceClassification + tokenizer; onnx: model.onnx + tokenizer, for "
+                        "onnxruntime (emotune predict --onnx)")
     e.add_argument("--output", required=True, help="a new or empty folder")
     e.add_argument("--adapter", action="store_true",
                    help="keep LoRA as a PEFT adapter (AutoPeftModelForSequenceClassification) instead of merging it")
+    e.add_argument("--quantize", choices=["int8"], default=None,
+                   help="with --format onnx: int8 weights (onnxruntime dynamic quantization), a smaller, faster file")
     e.set_defaults(run=export)
     r = commands.add_parser("report", help="the ablation table and plot of a Hydra multirun dir")
     r.add_argument("multirun_dir")

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import lightning as L
+import torch
 from omegaconf import DictConfig
 
 from emotune.calibration import Calibration, fit_calibration
@@ -38,8 +39,9 @@ def load_selected(trainer: L.Trainer, model: EmotionClassifier) -> None:
 
 def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: EmotionDataModule, cfg: DictConfig,
                  run_dir: Path) -> None:
-    """The calibration and the thresholds are fitted on the selection split, the thresholds on calibrated
-    probabilities; then, with `report.after_fit`, the report split is scored with the weights, calibration and
+    """The calibration and the thresholds are fitted on the selection split. The thresholds are tuned on the raw
+    outputs, where the grid is fine enough for rare labels, and mapped through the calibration: it changes no
+    decision. Then, with `report.after_fit`, the report split is scored with the weights, calibration and
     thresholds the run keeps, as `evaluate.py` would score it."""
     load_selected(trainer, model)
     names, selection = datamodule.label_names, datamodule.roles.selection
@@ -57,9 +59,10 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
             log.info("Calibration (%s) fitted on %s: scale %s", method, selection,
                      ", ".join(f"{n} {a:.2f}" for n, a in zip(names, calibration.scale)))
         if split:
-            tuned = tune_thresholds(calibration.probabilities(logits).numpy(), labels, cfg.model.threshold)
+            raw = tune_thresholds(torch.sigmoid(logits).numpy(), labels, cfg.model.threshold)
+            tuned = calibration.calibrated_thresholds(raw)
             log.info("Per-label thresholds tuned on %s: %s", split,
-                     ", ".join(f"{n} {t:.2f}" for n, t in zip(names, tuned)))
+                     ", ".join(f"{n} {t:.3f}" for n, t in zip(names, tuned)))
     thresholds = thresholds_record(names, cfg.model.threshold, tuned, split)
     export_run(model, run_dir, thresholds, calibration.record(names))
     if cfg.report.after_fit and not trainer.fast_dev_run:

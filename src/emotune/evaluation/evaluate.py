@@ -58,8 +58,9 @@ def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split:
                  calibration: Calibration, fixed: float, roles: dict, out_dir: Path, title: str,
                  precision: str | None = None, plots: bool = True) -> dict:
     """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, labels.npy, *.png}. Every score
-    is computed on the calibrated probabilities that `emotune predict` gives (temperature scaling keeps each
-    decision at 0.5 as it was); probabilities.npy holds them."""
+    is computed on the calibrated probabilities that `emotune predict` gives (the tuned thresholds decide as before
+    calibration; at the fixed threshold, only temperature scaling keeps each decision); probabilities.npy holds
+    them."""
     logits = predict_logits(model, datamodule.loader(split), precision=precision)
     raw, probs = torch.sigmoid(logits), calibration.probabilities(logits)
     labels = torch.from_numpy(datamodule.split(split).labels)

@@ -59,7 +59,7 @@ class TrainedRun:
         return datamodule
 
     def threshold_vector(self, override: float | None = None, calibrated: bool = True) -> np.ndarray:
-        """The thresholds tuned on calibrated probabilities; `calibrated=False` maps them to the raw outputs,
+        """The thresholds for calibrated probabilities; `calibrated=False` maps them to the raw outputs,
         where they make the same decisions. An `override` applies as given."""
         vector = threshold_vector(self.thresholds, self.label_names, override)
         return vector if calibrated or override is not None else self.calibration.raw_thresholds(vector)

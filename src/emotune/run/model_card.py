@@ -188,9 +188,11 @@ def results_lines(run: RunFiles) -> list[str]:
 def threshold_sentence(run: RunFiles) -> str:
     tuned_on, default = run.thresholds.get("tuned_on"), run.thresholds["default"]
     if tuned_on and run.thresholds.get("per_label"):
+        mapped = (" on the uncalibrated outputs, mapped through the calibration so that it makes the same decisions "
+                  "on the probabilities this model gives" if run.calibration.get("method") else "")
         return (f"Each label's threshold is the value from {GRID[0]:.2f} to {GRID[-1]:.2f} (step 0.01) that gave "
-                f"that label the best F1 on the `{tuned_on}` split (the selection split), applied to the "
-                f"probabilities this model gives; a label without positives there keeps `model.threshold={default}`.")
+                f"that label the best F1 on the `{tuned_on}` split (the selection split){mapped}; a label without "
+                f"positives there keeps `model.threshold={default}`.")
     why = skipped_because(run.cfg, "`thresholds.tune_on=null`")
     return f"Thresholds were not tuned ({why}): every label uses the fixed `model.threshold={default}`."
 
@@ -199,11 +201,11 @@ def emotion_table(run: RunFiles) -> list[str]:
     names, per_label = run.labels["names"], run.thresholds.get("per_label") or {}
     threshold = {name: per_label.get(name, run.thresholds["default"]) for name in names}
     if run.report is None:
-        return ["| emotion | threshold |", "|---|---:|"] + [f"| {n} | {threshold[n]:.2f} |" for n in names]
+        return ["| emotion | threshold |", "|---|---:|"] + [f"| {n} | {threshold[n]:.3f} |" for n in names]
     scores = run.report["per_label"]
     return (["| emotion | precision | recall | F1 | support | threshold |", "|---|---:|---:|---:|---:|---:|"]
             + [f"| {n} | {scores[n]['precision']:.3f} | {scores[n]['recall']:.3f} | {scores[n]['f1']:.3f} "
-               f"| {scores[n]['support']} | {threshold[n]:.2f} |" for n in names])
+               f"| {scores[n]['support']} | {threshold[n]:.3f} |" for n in names])
 
 
 def limitation_lines(run: RunFiles) -> list[str]:
