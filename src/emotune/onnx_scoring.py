@@ -60,13 +60,18 @@ class OnnxScorer:
         return self.thresholds if override is None else np.full(len(self.label_names), override)
 
     def logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Batches of texts of similar length (by characters), so little of each batch is padding; the rows come
+        back in the order of `texts`."""
+        order = np.argsort([len(text) for text in texts], kind="stable")
         batches = []
         for start in range(0, len(texts), batch_size):
-            encoded = self.tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                                     return_tensors="np")
+            encoded = self.tokenizer([texts[i] for i in order[start:start + batch_size]], padding=True,
+                                     truncation=True, return_tensors="np")
             feed = {name: encoded[name].astype(np.int64) for name in INPUTS}
             batches.append(self.session.run([OUTPUT], feed)[0])
-        return np.concatenate(batches)
+        logits = np.empty((len(texts), batches[0].shape[1]), dtype=batches[0].dtype)
+        logits[order] = np.concatenate(batches)
+        return logits
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """(n_texts, n_labels) sigmoid probabilities, in the order of `texts`."""
