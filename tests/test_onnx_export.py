@@ -61,6 +61,8 @@ def test_a_mean_pooled_run_exports(trained_text_run, tmp_path):
     out = export_onnx(load_run(run_dir, accelerator="cpu"), tmp_path / "onnx")
     want = probabilities(load_run(run_dir, accelerator="cpu"), PROBE_TEXTS)
     np.testing.assert_allclose(OnnxScorer(out).probabilities(PROBE_TEXTS), want, atol=1e-5)
+    card = (run_dir / "README.md").read_text()  # its model card offers the export that works
+    assert "emotune export --run-dir DIR --format onnx" in card and "--format hf" not in card
 
 
 def test_refusals_name_the_reason(finished_run, trained_text_run, tmp_path):

@@ -259,15 +259,19 @@ def usage_lines(run: RunFiles) -> list[str]:
 def exportable(cfg: DictConfig) -> list[str]:
     """A token-input run with the transformers classifier also loads without emotune, once exported."""
     net = cfg.model.net
-    if not str(net._target_).endswith("TextClassifierNet") or net.get("pooling", "auto") == "mean":
+    if not str(net._target_).endswith("TextClassifierNet"):
         return []
+    onnx = ("`emotune export --run-dir DIR --format onnx --output OUT [--quantize int8]` writes an ONNX graph that "
+            "`emotune predict --onnx OUT` scores with onnxruntime.")
+    if net.get("pooling", "auto") == "mean":  # no transformers class pools by the mean; no ONNX operator runs nf4
+        return [] if cfg.get("quant") else ["", onnx]
     if cfg.get("quant"):  # merging LoRA into nf4 weights would round its update away
         return ["", "`emotune export --run-dir DIR --format hf --output OUT --adapter` writes it as a PEFT adapter "
                 "with its head, for `AutoPeftModelForSequenceClassification`; `config.thresholds` in OUT holds the "
                 "thresholds."]
     return ["", "`emotune export --run-dir DIR --format hf --output OUT` writes it as a transformers folder: "
             "`pipeline(\"text-classification\", model=OUT, top_k=None)` gives the same scores, and "
-            "`config.thresholds` holds the thresholds."]
+            "`config.thresholds` holds the thresholds. " + onnx]
 
 
 def render(run: RunFiles) -> str:
