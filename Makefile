@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 DATA_DIR ?= ../shared/data/goemotions
 DEMO_DIR ?= outputs/demo
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test test-slow lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks train.py evaluate.py

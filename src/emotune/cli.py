@@ -111,10 +111,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--quantize", choices=["int8"], default=None,
                    help="with --format onnx: int8 weights (onnxruntime dynamic quantization), a smaller, faster file")
     e.set_defaults(run=export)
-    r = commands.add_parser("report", help="the ablation table and plot of a Hydra multirun dir")
+    r = commands.add_parser("report", help="the report of a sweep dir: an Optuna study's history and importances, "
+                                          "a grid's ablation table, one row per run")
     r.add_argument("multirun_dir")
     r.add_argument("--baseline", default=None,
-                   help='the arm to compare against, as its overrides (default: "sampling=none loss=bce")')
+                   help='a grid\'s arm to compare against, as its overrides (default: "sampling=none loss=bce")')
     r.set_defaults(run=report)
     c = commands.add_parser("compare", help="two runs' per-label F1 side by side")
     c.add_argument("run_a")

@@ -1,5 +1,6 @@
 """Hydra creates the run dir before the task runs, so an unwritable one would fail inside Hydra with a traceback;
-this callback says so in one line first."""
+this callback says so in one line first. It also creates a multirun's sweep dir before the sweeper starts, since
+Hydra makes it only once jobs launch, and an Optuna sweeper opens its sqlite storage there before that."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class WritableOutputDir(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         self.check(config.hydra.sweep.dir, "hydra.sweep.dir")
+        Path(config.hydra.sweep.dir).mkdir(parents=True, exist_ok=True)
 
     @staticmethod
     def check(directory: str, key: str) -> None:

@@ -114,6 +114,7 @@ def fit_and_finalize(cfg: DictConfig) -> dict:
         raise ValueError(problems[0])
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
+    log.info("torch threads: %d (torch_threads=%s)", torch.get_num_threads(), cfg.torch_threads)
     L.seed_everything(cfg.seed, workers=True)
     run_dir = ensure_writable_dir(Path(cfg.paths.output_dir), "paths.output_dir")
     loggers = instantiate_group(cfg.get("logger"), "logger")

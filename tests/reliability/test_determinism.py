@@ -11,6 +11,7 @@ from conftest import FAST_RUN, ROOT, goemotions_overrides, goemotions_rows, writ
 RANDOM_SAMPLING = ["sampling=undersample_ismote", "sampling.undersample.mode=random",
                    "sampling.undersample.keep_ratio=0.5", "sampling.oversample.k_neighbors=1",
                    "sampling.oversample.sampling_strategy=30", "model.net.dropout=0.3"]
+pytestmark = pytest.mark.slow  # three training processes
 
 
 @pytest.fixture(scope="module")

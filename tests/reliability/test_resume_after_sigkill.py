@@ -31,6 +31,7 @@ def data(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(data, tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     whole, killed = tmp_path / "whole", tmp_path / "killed"

@@ -1,12 +1,14 @@
-"""`emotune report MULTIRUN_DIR`: for a multi-seed grid whose runs scored their report split, the ablation
-statistics (arms over seeds, Δ against a baseline with CIs, plots); for any multirun, one row per run of the
-selection-split metrics that chose each run's epoch, and a bar plot."""
+"""`emotune report MULTIRUN_DIR`: for an Optuna sweep, the study (trials, best trial, optimisation history, parameter
+importances); for a multi-seed grid whose runs scored their report split, the ablation statistics (arms over seeds,
+Δ against a baseline with CIs, plots); for any multirun, one row per run of the selection-split metrics that chose
+each run's epoch (and, without either of those, a bar plot)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from emotune.atomic import write_text
+from emotune.reporting.optuna_study import study_location
 from emotune.reporting.runs import Run, comparability_warnings
 
 
@@ -59,6 +61,9 @@ def bar_plot(runs: list[Run], path: Path) -> None:
 
 def write_sweep_report(multirun_dir: Path, baseline: str | None = None) -> str:
     runs = collect(multirun_dir)
+    study = study_location(multirun_dir)
+    if study is not None:
+        return optuna_report(multirun_dir, runs, study, baseline)
     warnings = "".join(f"> warning: {w}\n" for w in comparability_warnings(runs))
     if all(run.report_dir() for run in runs):
         from emotune.reporting.ablation import ablation_section  # numpy and matplotlib, only for this
@@ -69,4 +74,15 @@ def write_sweep_report(multirun_dir: Path, baseline: str | None = None) -> str:
     text = markdown(runs, comparability_warnings(runs))
     write_text(multirun_dir / "report.md", text + "\n![macro-F1 per run](report.png)\n")
     bar_plot(runs, multirun_dir / "report.png")
+    return text
+
+
+def optuna_report(multirun_dir: Path, runs: list[Run], study: tuple[str | None, str | None],
+                  baseline: str | None) -> str:
+    if baseline is not None:
+        raise ValueError(f"--baseline {baseline!r}: {multirun_dir} holds an Optuna study, which has no arms to compare")
+    from emotune.reporting.optuna_study import optuna_section  # optuna and matplotlib, only for this
+
+    text = optuna_section(multirun_dir, runs, *study)
+    write_text(multirun_dir / "report.md", text + "\n## Per run\n\n" + markdown(runs, comparability_warnings(runs)))
     return text
