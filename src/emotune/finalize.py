@@ -60,7 +60,7 @@ def finalize_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emoti
                      ", ".join(f"{n} {a:.2f}" for n, a in zip(names, calibration.scale)))
         if split:
             raw = tune_thresholds(torch.sigmoid(logits).numpy(), labels, cfg.model.threshold)
-            tuned = calibration.calibrated_thresholds(raw)
+            tuned = calibration.calibrated_thresholds(raw) if method else raw
             log.info("Per-label thresholds tuned on %s: %s", split,
                      ", ".join(f"{n} {t:.3f}" for n, t in zip(names, tuned)))
     thresholds = thresholds_record(names, cfg.model.threshold, tuned, split)

@@ -74,7 +74,7 @@ def reliability(curves: dict[str, torch.Tensor], labels: torch.Tensor, path: Pat
         mean_p = np.bincount(bins, p, ECE_BINS)[seen] / count[seen]
         share = np.bincount(bins, truth, ECE_BINS)[seen] / count[seen]
         top.plot(mean_p, share, marker="o", color=color, label=name)
-        bottom.bar(edges[:-1] + (0.25 if color == "tab:blue" else 0.0) / ECE_BINS, count, width=0.5 / ECE_BINS,
+        bottom.bar(edges[:-1] + (0.5 if color == "tab:blue" else 0.0) / ECE_BINS, count, width=0.5 / ECE_BINS,
                    align="edge", color=color)
     top.set_ylabel("share of positives")
     top.set_xlim(0, 1)
