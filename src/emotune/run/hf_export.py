@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from peft import PeftModel
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PretrainedConfig
 
 from emotune.model.text_net import TextClassifierNet
 from emotune.run.files import MODEL_CARD, TOKENIZER
@@ -24,6 +24,24 @@ def embedding_run_message(run: TrainedRun) -> str:
             "token and a head around the backbone, which no transformers class holds. Its run dir is its export "
             "(adapter/ is a standard PEFT adapter of the bare backbone; head.safetensors holds the projection and "
             "head): load it with emotune.run.loader.load_run or score with emotune predict")
+
+
+def finish_export(run: TrainedRun, config: PretrainedConfig, staging: Path, output: Path) -> None:
+    """What every export folder holds besides its weights: the config with the thresholds, the tokenizer truncating
+    at the run's max_length (as training did, and as pipeline(..., truncation=True) then does) and the model card;
+    the staging folder then becomes `output`."""
+    config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
+    config.thresholds_tuned_on = run.thresholds.get("tuned_on")
+    config.calibration = {"method": run.calibration.method, "fitted_on": run.calibration.fitted_on}
+    config.save_pretrained(staging)
+    tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
+    tokenizer.model_max_length = int(run.cfg.datamodule.max_length)
+    tokenizer.save_pretrained(staging)
+    if (run.path / MODEL_CARD).is_file():
+        shutil.copyfile(run.path / MODEL_CARD, staging / MODEL_CARD)
+    if output.exists():
+        output.rmdir()
+    staging.rename(output)
 
 
 def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
@@ -55,17 +73,6 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
         run.calibration.fold_into(model)
         model.save_pretrained(staging)
         config = model.config
-    config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
-    config.thresholds_tuned_on = run.thresholds.get("tuned_on")
-    config.calibration = {"method": run.calibration.method, "fitted_on": run.calibration.fitted_on}
-    config.save_pretrained(staging)
-    tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
-    tokenizer.model_max_length = int(run.cfg.datamodule.max_length)  # pipeline(..., truncation=True) then matches
-    tokenizer.save_pretrained(staging)
-    if (run.path / MODEL_CARD).is_file():
-        shutil.copyfile(run.path / MODEL_CARD, staging / MODEL_CARD)
-    if output.exists():
-        output.rmdir()
-    staging.rename(output)
+    finish_export(run, config, staging, output)
     log.info("Exported %s to %s (%s)", run.path, output, "merged" if merge else "PEFT adapter")
     return output

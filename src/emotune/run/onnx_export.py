@@ -23,12 +23,10 @@ from pathlib import Path
 import torch
 from peft import PeftModel
 from torch import nn
-from transformers import AutoTokenizer
 
 from emotune.model.text_net import TextClassifierNet
 from emotune.onnx_scoring import INPUTS, ONNX_MODEL, OUTPUT, check_installed
-from emotune.run.files import MODEL_CARD, TOKENIZER
-from emotune.run.hf_export import embedding_run_message
+from emotune.run.hf_export import embedding_run_message, finish_export
 from emotune.run.loader import TrainedRun
 
 log = logging.getLogger(__name__)
@@ -116,18 +114,7 @@ def export_onnx(run: TrainedRun, output: Path, quantize: str | None = None) -> P
     config.id2label = dict(enumerate(run.label_names))
     config.label2id = {name: i for i, name in enumerate(run.label_names)}
     config.problem_type = "multi_label_classification"
-    config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
-    config.thresholds_tuned_on = run.thresholds.get("tuned_on")
-    config.calibration = {"method": run.calibration.method, "fitted_on": run.calibration.fitted_on}
     config.onnx_quantization = INT8 if quantize else {"weights": "float32"}
-    config.save_pretrained(staging)
-    tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
-    tokenizer.model_max_length = int(run.cfg.datamodule.max_length)  # the scorer truncates to it, as training did
-    tokenizer.save_pretrained(staging)
-    if (run.path / MODEL_CARD).is_file():
-        shutil.copyfile(run.path / MODEL_CARD, staging / MODEL_CARD)
-    if output.exists():
-        output.rmdir()
-    staging.rename(output)
+    finish_export(run, config, staging, output)
     log.info("Exported %s to %s as ONNX (%s)", run.path, output, quantize or "float32")
     return output
