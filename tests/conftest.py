@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import subprocess
 import sys
@@ -50,6 +51,13 @@ def compose_train(tmp_path: Path, overrides: list[str]) -> DictConfig:
             "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose("train", overrides=base + overrides)
+
+
+def epoch_losses(run_dir: Path) -> list[float]:
+    """The mean training loss of each epoch, from the run's CSV log."""
+    import pandas as pd
+
+    return pd.read_csv(run_dir / "csv" / "metrics.csv")["train/loss_epoch"].dropna().tolist()
 
 
 def keyword_rows(n: int, seed: int = 0) -> list[tuple[str, list[str]]]:
@@ -261,3 +269,52 @@ def trained_text_run(tmp_path_factory: pytest.TempPathFactory, tiny_family: Call
         return made[name]
 
     return get
+
+
+# Real models and data for the `real_lm` tier: `../shared` beside the checkout (never a dependency of the project).
+SHARED = ROOT.parent / "shared"
+
+
+def shared_model(tool: str) -> Path:
+    """The folder a `../shared/tools/<tool>` script prints; the test skips, saying why, where it is absent."""
+    script = SHARED / "tools" / tool
+    if not script.is_file():
+        pytest.skip(f"real_lm: {script} is absent (the real models come from a ../shared folder beside the checkout)")
+    done = subprocess.run([str(script)], env={**os.environ, "PYTHON": sys.executable}, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """HuggingFaceTB/SmolLM2-135M-Instruct, a real pretrained decoder (Llama architecture), as a local folder."""
+    return shared_model("smollm2-dir")
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Path:
+    """sentence-transformers/all-MiniLM-L6-v2 as a local folder."""
+    return shared_model("minilm-dir")
+
+
+@pytest.fixture(scope="session")
+def real_goemotions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real GoEmotions rows as a GoEmotions-format folder: official train rows, in order, until every label has
+    four positives (about a hundred), and the first 24 dev rows."""
+    official = SHARED / "data" / "goemotions"
+    if not (official / "train.tsv").is_file():
+        pytest.skip(f"real_lm: {official} is absent (real GoEmotions rows come from ../shared)")
+    folder = tmp_path_factory.mktemp("real-goemotions")
+    for name in ("emotions.txt", "ekman_mapping.json", "sentiment_dict.json"):
+        (folder / name).write_bytes((official / name).read_bytes())
+    kept, seen = [], [0] * len(GOEMOTIONS_LABELS)
+    for line in official.joinpath("train.tsv").read_text().splitlines(keepends=True):
+        ids = [int(i) for i in line.split("\t")[1].split(",")]
+        if any(seen[i] < 4 for i in ids):  # every label keeps positives after a tenth is carved off to select on
+            kept.append(line)
+            for i in ids:
+                seen[i] += 1
+    (folder / "train.tsv").write_text("".join(kept))
+    (folder / "dev.tsv").write_text("".join(official.joinpath("dev.tsv").read_text().splitlines(keepends=True)[:24]))
+    return folder

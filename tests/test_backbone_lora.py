@@ -4,11 +4,10 @@ import gc
 from pathlib import Path
 
 import bitsandbytes as bnb
-import pandas as pd
 import pytest
 import torch
 from bitsandbytes.functional import has_avx512bf16
-from conftest import compose_train
+from conftest import compose_train, epoch_losses
 from hydra.utils import instantiate
 
 from emotune.backbone import load_backbone
@@ -110,11 +109,6 @@ def test_gradients_after_a_validation_pass_are_unchanged(tmp_path, small_table_o
     with torch.no_grad():
         model(features)
     assert torch.equal(projection_grad(), before)
-
-
-def epoch_losses(run_dir: Path) -> list[float]:
-    frame = pd.read_csv(run_dir / "csv" / "metrics.csv")
-    return frame["train/loss_epoch"].dropna().tolist()
 
 
 @pytest.mark.parametrize(("quant", "optimizer"), [("nf4", "adamw8bit"), ("none", "adamw")])

@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import torch
-from conftest import compose_train
+from conftest import compose_train, epoch_losses
 
 from emotune.train import train
 
@@ -17,10 +16,6 @@ def cuda_overrides(model_path: Path, extra: list[str]) -> list[str]:
     return [f"backbone.name_or_path={model_path}", "quant=nf4", "lora.r=4", "lora.alpha=8",
             "trainer.accelerator=gpu", "trainer.precision=bf16-mixed", "trainer.max_epochs=4",
             "trainer.accumulate_grad_batches=1", "optimizer.lr=3e-3", "loss=bce", "scheduler.warmup_ratio=0", *extra]
-
-
-def epoch_losses(run_dir: Path) -> list[float]:
-    return pd.read_csv(run_dir / "csv" / "metrics.csv")["train/loss_epoch"].dropna().tolist()
 
 
 @pytest.mark.parametrize("mode", ["embedding", "text"])

@@ -43,8 +43,12 @@ class TextClassifierNet(nn.Module):
         return pooling != "mean"
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """A classifier never decodes: no KV cache is built (families whose config has no `use_cache` build none)."""
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
+        kwargs = {"input_ids": ids, "attention_mask": mask}
+        if getattr(self.backbone.config, "use_cache", None) is not None:
+            kwargs["use_cache"] = False
         if self.pooling != "mean":
-            return self.backbone(input_ids=ids, attention_mask=mask).logits.float()
-        hidden = self.backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+            return self.backbone(**kwargs).logits.float()
+        hidden = self.backbone(**kwargs).last_hidden_state
         return self.head(self.dropout(mean_pool(hidden, mask).to(self.head.weight.dtype)))
