@@ -16,7 +16,7 @@ from emotune.model import EmotionClassifier, build_classifier
 from emotune.run.loader import load_run
 from emotune.train import train, write_run_start
 
-TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.head.")
+TRAINABLE_PARTS = ("lora_A", "lora_B", "net.projection.", "net.norm.", "net.head.")
 
 
 def build(tmp_path: Path, overrides: list[str]):
@@ -137,6 +137,7 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
 
     saved = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
     assert set(saved) == set(model.trainable_shapes())
+    assert int(saved["net.norm.num_batches_tracked"]) > 0 and saved["net.norm.running_var"].ne(1).all()
     assert not any("base_layer" in key or "embed_tokens" in key for key in saved)
 
     fresh = load_run(run_dir, "best").model
@@ -144,6 +145,23 @@ def test_checkpoint_reloads_in_a_fresh_model_with_identical_logits(
     model.eval()
     with torch.no_grad():
         assert torch.equal(model(features), fresh(features))
+
+
+def test_the_state_the_head_reads_is_standardized_per_feature(tmp_path, small_table_overrides,
+                                                              tiny_backbone_overrides):
+    """The decoder's one-token state is standardized over the batch before the head (network.py says why); a
+    training batch of one row, an epoch's last, has no spread and is standardized by the running statistics."""
+    _, datamodule, model = build(tmp_path, small_table_overrides + tiny_backbone_overrides("none"))
+    features, _ = next(iter(datamodule.train_dataloader()))
+    net = model.net.train()
+    seen = {}
+    net.norm.register_forward_hook(lambda _, inputs, output: seen.update(raw=inputs[0], out=output))
+    net(features)
+    assert seen["out"].mean(0).abs().max() < 1e-4 and seen["raw"].mean(0).abs().max() > 1e-2
+    assert seen["out"].std(0, unbiased=False).sub(1).abs().max() < 1e-2
+    assert torch.isfinite(net(features[:1])).all()
+    assert int(net.norm.num_batches_tracked) == 1  # the one-row batch left the running statistics alone
+    assert model.build_net is not None and "net.norm.running_mean" in model.trainable_shapes()
 
 
 def test_a_checkpoint_from_another_lora_setup_is_refused(tmp_path, small_table_overrides, tiny_backbone_overrides):

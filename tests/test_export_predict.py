@@ -43,7 +43,7 @@ def test_run_dir_is_self_contained(lora_run):
                  "adapter/adapter_config.json", "adapter/adapter_model.safetensors", "encoder/lsa.safetensors"):
         assert (lora_run / name).is_file(), name
     head = load_file(str(lora_run / "head.safetensors"))
-    assert head and all(k.startswith(("net.projection.", "net.head.")) for k in head)
+    assert head and all(k.startswith(("net.projection.", "net.norm.", "net.head.")) for k in head)
 
 
 def test_adapter_loads_with_peft(lora_run, tiny_mistral):

@@ -94,8 +94,8 @@ def test_the_export_loads_with_transformers_classes_to_equal_probabilities(real_
 
 def score_embedding_run_dir(run_dir: Path, backbone: Path, encoder: Path, texts: list[str], quantization,
                             merge: bool) -> np.ndarray:
-    """An embedding-input run dir read without emotune: sentence-transformers embeds, the projection and head are
-    plain tensors in head.safetensors, adapter/ is a PEFT adapter of the bare decoder, calibration.json is JSON."""
+    """An embedding-input run dir read without emotune: sentence-transformers embeds, the projection, norm and head
+    are plain tensors in head.safetensors, adapter/ is a PEFT adapter of the bare decoder, calibration.json is JSON."""
     from sentence_transformers import SentenceTransformer
 
     embeddings = SentenceTransformer(str(encoder), device="cpu").encode(texts, normalize_embeddings=True,
@@ -109,6 +109,8 @@ def score_embedding_run_dir(run_dir: Path, backbone: Path, encoder: Path, texts:
     hidden = torch.nn.functional.linear(torch.nn.functional.gelu(hidden), w["net.projection.2.weight"],
                                         w["net.projection.2.bias"])
     state = decoder(inputs_embeds=hidden[:, None], use_cache=False).last_hidden_state[:, -1]
+    state = torch.nn.functional.batch_norm(state, w["net.norm.running_mean"], w["net.norm.running_var"],
+                                           w["net.norm.weight"], w["net.norm.bias"])
     logits = torch.nn.functional.linear(state, w["net.head.weight"], w["net.head.bias"])
     calibration = json.loads((run_dir / CALIBRATION).read_text())["per_label"]
     scale = torch.tensor([c["scale"] for c in calibration.values()])

@@ -27,6 +27,12 @@ def check_covers(expected: dict[str, torch.Size], state: dict[str, torch.Tensor]
                              f"{list(shape)} (was the input width, e.g. encoder.dim, or lora.r changed?)")
 
 
+def learned_buffers(net: nn.Module) -> dict[str, torch.Tensor]:
+    """State that training changes but no optimizer steps: the running statistics of the layers around the
+    backbone (batch norm's). Checkpoints and exports keep them beside the trainable parameters."""
+    return {f"net.{name}": b for name, b in net.named_buffers() if not name.startswith("backbone.")}
+
+
 class EmotionClassifier(L.LightningModule):
     """Checkpoints hold only trainable weights plus `rebuild` (label names and counts, input width), never the
     backbone: the run dir's config.yaml says how to rebuild the rest. `net` builds the network when
@@ -94,6 +100,7 @@ class EmotionClassifier(L.LightningModule):
         with torch.device("meta"):
             net = self.build_net(weights=False)
         planned = {f"net.{name}": p.shape for name, p in net.named_parameters() if p.requires_grad}
+        planned |= {name: b.shape for name, b in learned_buffers(net).items()}
         return {**self.trainable_shapes(), **planned}
 
     def configure_optimizers(self) -> dict:
@@ -106,8 +113,13 @@ class EmotionClassifier(L.LightningModule):
         scheduler = self.scheduler_factory(optimizer, total_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    def learned_state(self) -> dict[str, torch.Tensor]:
+        """Everything a checkpoint or an export keeps: trainable parameters and the net's learned buffers."""
+        params = {name: p for name, p in self.named_parameters() if p.requires_grad}
+        return params | (learned_buffers(self.net) if self.net is not None else {})
+
     def trainable_shapes(self) -> dict[str, torch.Size]:
-        return {name: p.shape for name, p in self.named_parameters() if p.requires_grad}
+        return {name: t.shape for name, t in self.learned_state().items()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Resuming loads non-strictly (the backbone is not saved), so coverage is checked here instead; the

@@ -17,9 +17,8 @@ from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, CALIBRATION, HEAD, MANIF
 
 
 def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tensor]:
-    """Projection and head, plus the backbone itself when it was fully fine-tuned."""
-    return {n: p.detach().contiguous().cpu() for n, p in model.named_parameters()
-            if p.requires_grad and "lora_" not in n}
+    """Projection, norm and head, plus the backbone itself when it was fully fine-tuned."""
+    return {n: t.detach().contiguous().cpu() for n, t in model.learned_state().items() if "lora_" not in n}
 
 
 def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict, calibration: dict) -> None:
@@ -50,7 +49,7 @@ def load_exported_weights(model: EmotionClassifier, run_dir: Path) -> None:
         if result.unexpected_keys or any("lora_" in key for key in result.missing_keys):
             raise ValueError(f"{run_dir / ADAPTER} does not match the configured LoRA modules")
     head = load_file(str(run_dir / HEAD))
-    expected = {n for n, p in model.named_parameters() if p.requires_grad and "lora_" not in n}
+    expected = {n for n in model.learned_state() if "lora_" not in n}
     if set(head) != expected:
         raise ValueError(f"{run_dir / HEAD} does not match the model: "
                          f"missing {sorted(expected - set(head))[:3]}, unexpected {sorted(set(head) - expected)[:3]}")

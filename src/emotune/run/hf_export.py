@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 def embedding_run_message(run: TrainedRun) -> str:
     return (f"{run.path} is an embedding-input run (model=embedding): a sentence encoder, a projection to one "
             "token and a head around the backbone, which no transformers class holds. Its run dir is its export "
-            "(adapter/ is a standard PEFT adapter of the bare backbone; head.safetensors holds the projection and "
-            "head): load it with emotune.run.loader.load_run or score with emotune predict")
+            "(adapter/ is a standard PEFT adapter of the bare backbone; head.safetensors holds the projection, "
+            "norm and head): load it with emotune.run.loader.load_run or score with emotune predict")
 
 
 def finish_export(run: TrainedRun, config: PretrainedConfig, staging: Path, output: Path) -> None:
