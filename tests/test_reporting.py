@@ -101,6 +101,31 @@ def test_report_of_a_seeded_grid_gives_deltas_with_intervals(tmp_path, capsys):
     assert "## Per run" in (grid / "report.md").read_text()
 
 
+def test_the_fixed_column_reads_the_raw_outputs_not_the_calibrated_ones(tmp_path, capsys):
+    """A calibration fitted on the selection split moves decisions at 0.5; the @fixed column must not see it."""
+    grid = seeded_grid(tmp_path / "grid", gap=0.2)
+    main(["report", str(grid)])
+    before = capsys.readouterr().out
+    for job in range(3, 6):  # the ismote arm: its calibration pushes every probability over 0.5
+        folder = grid / str(job) / "eval_val"
+        np.save(folder / "raw_probabilities.npy", np.load(folder / "probabilities.npy"))
+        np.save(folder / "probabilities.npy", np.full((400, 3), 0.9, dtype=np.float32))
+        metrics = json.loads((folder / "metrics.json").read_text())
+        (folder / "metrics.json").write_text(json.dumps({**metrics, "calibration": {"method": "platt"}}))
+    main(["report", str(grid)])
+    after = capsys.readouterr().out
+
+    def ismote_row(out: str) -> list[str]:
+        return next(line for line in out.splitlines() if line.startswith("| `sampling=ismote` | 3 |")).split("|")
+
+    assert ismote_row(after)[3] == ismote_row(before)[3]  # macro-F1 @fixed: from the raw outputs, unchanged
+    assert ismote_row(after)[4] != ismote_row(before)[4]  # macro-F1 tuned: from the calibrated probabilities
+    (grid / "3" / "eval_val" / "raw_probabilities.npy").unlink()
+    with pytest.raises(SystemExit):
+        main(["report", str(grid)])
+    assert "no raw_probabilities.npy for its calibrated probabilities" in capsys.readouterr().err
+
+
 def test_compare_of_a_missing_evaluation_says_what_to_run(multirun, capsys):
     with pytest.raises(SystemExit):
         main(["compare", str(multirun / "0"), str(multirun / "1"), "--split", "test"])

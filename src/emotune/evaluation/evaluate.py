@@ -19,7 +19,7 @@ from emotune.evaluation.plots import write_plots
 from emotune.evaluation.report import print_table, write_report
 from emotune.inference import predict_logits
 from emotune.model import EmotionClassifier
-from emotune.run.files import PROBABILITIES, TRUTH, eval_dir
+from emotune.run.files import PROBABILITIES, RAW_PROBABILITIES, TRUTH, eval_dir
 from emotune.run.loader import load_run
 from emotune.run.thresholds import threshold_vector
 
@@ -28,9 +28,12 @@ log = logging.getLogger(__name__)
 SUMMARY_KEYS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")
 
 
-def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.Tensor, labels: torch.Tensor) -> dict:
-    """The tuned per-label thresholds when the run has them (the headline), and the fixed one beside them."""
-    at_fixed = per_label_report(probs, labels, names, fixed)
+def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.Tensor, labels: torch.Tensor,
+                    raw: torch.Tensor) -> dict:
+    """The tuned per-label thresholds on the calibrated probabilities when the run has them (the headline), and
+    beside them the fixed threshold on the raw sigmoid outputs: the untuned rule, which a calibration fitted on the
+    selection split would otherwise shift."""
+    at_fixed = per_label_report(raw, labels, names, fixed)
     if not record.get("per_label"):
         return at_fixed
     tuned = per_label_report(probs, labels, names, threshold_vector(record, names))
@@ -57,14 +60,14 @@ def calibration_summary(calibration: Calibration, raw: torch.Tensor, probs: torc
 def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split: str, thresholds: dict,
                  calibration: Calibration, fixed: float, roles: dict, out_dir: Path, title: str,
                  precision: str | None = None, plots: bool = True) -> dict:
-    """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, labels.npy, *.png}. Every score
-    is computed on the calibrated probabilities that `emotune predict` gives (the tuned thresholds decide as before
-    calibration; at the fixed threshold, only temperature scaling keeps each decision); probabilities.npy holds
-    them."""
+    """Writes out_dir/{metrics.json, per_class.csv, report.md, probabilities.npy, raw_probabilities.npy, labels.npy,
+    *.png}. The tuned
+    scores are computed on the calibrated probabilities that `emotune predict` gives (probabilities.npy holds them;
+    the tuned thresholds decide as before calibration); the fixed-threshold scores on the raw sigmoid outputs."""
     logits = predict_logits(model, datamodule.loader(split), precision=precision)
     raw, probs = torch.sigmoid(logits), calibration.probabilities(logits)
     labels = torch.from_numpy(datamodule.split(split).labels)
-    report = with_thresholds(thresholds, datamodule.label_names, fixed, probs, labels)
+    report = with_thresholds(thresholds, datamodule.label_names, fixed, probs, labels, raw)
     report["calibration"] = calibration_summary(calibration, raw, probs, labels)
     tuned_on = thresholds.get("tuned_on") if thresholds.get("per_label") else None
     chose = choices(split, roles, tuned_on, calibration.fitted_on)
@@ -74,6 +77,7 @@ def report_split(model: EmotionClassifier, datamodule: EmotionDataModule, split:
                   leaky=datamodule.leaky)
     ensure_writable_dir(out_dir, "evaluation output")
     atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
+    atomic_write(out_dir / RAW_PROBABILITIES, lambda tmp: save_npy(tmp, raw.numpy().astype(np.float32)))
     atomic_write(out_dir / TRUTH, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
     if plots:
         write_plots(report, probs, labels, datamodule.label_names, out_dir, raw)

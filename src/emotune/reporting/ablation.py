@@ -13,7 +13,7 @@ import numpy as np
 from emotune.reporting.ablation_plots import delta_heatmap, forest_plot
 from emotune.reporting.runs import Run
 from emotune.reporting.statistics import arm_summary, paired_bootstrap_delta, per_label_delta, rarest_labels
-from emotune.run.files import METRICS, PROBABILITIES, TRUTH, read_json
+from emotune.run.files import METRICS, PROBABILITIES, RAW_PROBABILITIES, TRUTH, read_json
 
 N_BOOT, RAREST = 2000, 5
 
@@ -22,14 +22,16 @@ N_BOOT, RAREST = 2000, 5
 class Arm:
     name: str
     seeds: list[int]
-    probs: np.ndarray  # (seeds, rows, labels)
+    probs: np.ndarray  # (seeds, rows, labels) calibrated, as predict gives them
+    raw: np.ndarray  # (seeds, rows, labels) sigmoid outputs, which the fixed threshold reads: no fitted shift
     tuned: np.ndarray  # (seeds, labels) thresholds chosen on the selection split
     fixed: float
 
     def preds(self, tuned: bool, seeds: list[int]) -> np.ndarray:
         rows = [self.seeds.index(s) for s in seeds]
-        thresholds = self.tuned[rows][:, None, :] if tuned else self.fixed
-        return self.probs[rows] >= thresholds
+        if tuned:
+            return self.probs[rows] >= self.tuned[rows][:, None, :]
+        return self.raw[rows] >= self.fixed
 
 
 def arm_name(own: list[str]) -> str:
@@ -38,7 +40,7 @@ def arm_name(own: list[str]) -> str:
 
 def load_arms(runs: list[Run], own: list[list[str]]) -> tuple[list[Arm], np.ndarray, list[str], dict]:
     """Every run's saved report-split probabilities, grouped into arms; all runs must share the report rows."""
-    grouped: dict[str, list[tuple[int, np.ndarray, np.ndarray, float]]] = {}
+    grouped: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray, float]]] = {}
     truth, names, report = None, None, None
     for run, overrides in zip(runs, own):
         folder = run.report_dir()
@@ -49,13 +51,18 @@ def load_arms(runs: list[Run], own: list[list[str]]) -> tuple[list[Arm], np.ndar
         elif not np.array_equal(labels, truth):
             raise ValueError(f"{folder}: its report rows differ from the other runs'; an ablation needs one report set")
         fixed = metrics.get("at_fixed_threshold", {}).get("threshold", metrics["thresholds"][0])
+        probs = np.load(folder / PROBABILITIES)
+        raw = np.load(folder / RAW_PROBABILITIES) if (folder / RAW_PROBABILITIES).is_file() else None
+        if raw is None and (metrics.get("calibration") or {}).get("method"):
+            raise ValueError(f"{folder}: no {RAW_PROBABILITIES} for its calibrated probabilities; "
+                             f"rerun evaluate.py on the run to write it")
         grouped.setdefault(arm_name(overrides), []).append(
-            (run.seed, np.load(folder / PROBABILITIES), np.asarray(metrics["thresholds"]), fixed))
+            (run.seed, probs, probs if raw is None else raw, np.asarray(metrics["thresholds"]), fixed))
     arms = []
     for name, members in grouped.items():
         members.sort(key=lambda m: m[0])
-        arms.append(Arm(name, [m[0] for m in members], np.stack([m[1] for m in members]),
-                        np.stack([m[2] for m in members]), members[0][3]))
+        arms.append(Arm(name, [m[0] for m in members], *(np.stack([m[i] for m in members]) for i in (1, 2, 3)),
+                        members[0][4]))
     return arms, truth, names, report
 
 

@@ -13,7 +13,8 @@ CALIBRATION = "calibration.json"  # written when it finishes; a run without one 
 METRICS = "metrics.json"  # the best and final validation metrics
 MODEL_CARD = "README.md"  # the hub-style model card, written last
 HYDRA_OVERRIDES = Path(".hydra", "overrides.yaml")  # Hydra's record of a train.py command line
-PROBABILITIES, TRUTH = "probabilities.npy", "labels.npy"  # in eval_<split>/, for ablation statistics
+# in eval_<split>/, for ablation statistics: calibrated probabilities (tuned thresholds), raw sigmoid outputs (fixed)
+PROBABILITIES, RAW_PROBABILITIES, TRUTH = "probabilities.npy", "raw_probabilities.npy", "labels.npy"
 ADAPTER = "adapter"
 TOKENIZER = "tokenizer"  # model=text's tokenizer, saved by the datamodule
 ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
