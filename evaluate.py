@@ -7,8 +7,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 import emotune  # noqa: F401  (registers config resolvers)
-from emotune.errors import user_errors
 from emotune.run.files import check_run_dir
+from emotune.utils.errors import user_errors
 
 
 def data_overrides(cfg: DictConfig) -> DictConfig:
@@ -25,7 +25,7 @@ def data_overrides(cfg: DictConfig) -> DictConfig:
 def main(cfg: DictConfig) -> float:
     with user_errors("evaluate.py"):
         check_run_dir(Path(cfg.run_dir), cfg.checkpoint)
-        from emotune.evaluation.evaluate import evaluate  # after the check: importing the model code takes seconds
+        from emotune.recipes.evaluate import evaluate  # after the check: importing the model code takes seconds
 
         return evaluate(Path(cfg.run_dir), cfg.split, cfg.checkpoint, data_overrides(cfg))["macro_f1"]
 

@@ -1,15 +1,12 @@
 """Train an emotion classifier: `python train.py experiment=quickstart loss.gamma=2 lora.r=16`."""
 
-import sys
-
 import hydra
 from omegaconf import DictConfig
 
 import emotune  # noqa: F401  (registers config resolvers)
-from emotune.errors import fail, user_errors
-from emotune.overrides import null_groups_as_deletions
-from emotune.preflight import preflight
+from emotune.recipes.preflight import preflight
 from emotune.run.summary import finished_summary, objective
+from emotune.utils.errors import fail, user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -22,11 +19,10 @@ def main(cfg: DictConfig) -> float | None:
         done = finished_summary(cfg) if cfg.skip_finished else None
         if done is not None:
             return objective(done)
-        from emotune.train import train  # after the preflight: importing the model code takes seconds
+        from emotune.recipes.train import train  # after the preflight: importing the model code takes seconds
 
         return objective(train(cfg))
 
 
 if __name__ == "__main__":
-    sys.argv[1:] = null_groups_as_deletions(sys.argv[1:])
     main()

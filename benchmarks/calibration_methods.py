@@ -11,9 +11,9 @@ import argparse
 
 import torch
 
-from emotune.calibration import METHODS, Calibration, calibration_errors, fit_calibration
+from emotune.evaluation.calibration import METHODS, Calibration, calibration_errors, fit_calibration
 from emotune.evaluation.per_label import per_label_report
-from emotune.inference import predict_logits
+from emotune.inference.scoring import predict_logits
 from emotune.run.loader import load_run
 from emotune.run.thresholds import tune_thresholds
 

@@ -3,7 +3,7 @@
 # .gpu_carry/ (git-ignored, about 10 MB): bitsandbytes with its CUDA 13 library only (the machines run
 # torch+cu130), hydra-core, omegaconf and antlr4, each with its dist-info so version checks find it.
 # wandb and imbalanced-learn stay behind: a run that logs to CSV imports neither. There, from the repo root:
-#   PYTHONPATH=src:.gpu_carry python3 -m pytest -m gpu tests/test_gpu.py tests/test_mistral3_layouts.py
+#   PYTHONPATH=src:.gpu_carry python3 -m pytest -m gpu tests/gpu/test_gpu.py tests/unit/backbone/test_mistral3_layouts.py
 #   PYTHONPATH=src:.gpu_carry python3 benchmarks/step_throughput.py --layers 8 --out throughput.json
 set -euo pipefail
 cd "$(dirname "$0")/.."

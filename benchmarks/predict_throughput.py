@@ -6,7 +6,8 @@
 (a) eager: emotune's own inference path (`emotune.inference.probabilities`, Lightning's predict loop);
 (b) pipeline: transformers' `pipeline("text-classification", top_k=None)` on the run's `emotune export --format hf`
     folder (missing, with the reason, for a run that does not export: pooling=mean);
-(c) onnx fp32 and (d) onnx int8: `emotune export --format onnx [--quantize int8]`, scored by emotune.onnx_scoring.
+(c) onnx fp32 and (d) onnx int8: `emotune export --format onnx [--quantize int8]`,
+    scored by emotune.inference.onnx_scoring.
 Each path scores a few texts untimed first (thread pools, first allocations), then the whole set once. torch and
 onnxruntime get the same --threads. Val macro-F1 uses the run's thresholds, tuned on its selection split (printed:
 it is an honest figure only when that split is not val), and max |Δprob| compares each path with eager.
@@ -25,11 +26,11 @@ import torch
 from omegaconf import OmegaConf
 from torchmetrics.classification import MultilabelF1Score
 
-from emotune.inference import probabilities
-from emotune.onnx_scoring import ONNX_MODEL, OnnxScorer
-from emotune.run.hf_export import export_hf
+from emotune.export.hf import export_hf
+from emotune.export.onnx import export_onnx
+from emotune.inference.onnx_scoring import ONNX_MODEL, OnnxScorer
+from emotune.inference.scoring import probabilities
 from emotune.run.loader import TrainedRun, load_run
-from emotune.run.onnx_export import export_onnx
 
 WARMUP = 16  # texts
 

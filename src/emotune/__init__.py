@@ -1,7 +1,7 @@
 """emotune: multi-label emotion classification with imbalance handling as configuration."""
 
-from emotune.quiet import install as _quiet_third_party
-from emotune.resolvers import register as _register_resolvers
+from emotune.utils.quiet import install as _quiet_third_party
+from emotune.utils.resolvers import register as _register_resolvers
 
 __version__ = "0.1.0"
 

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
 
 
 def predict(args: argparse.Namespace) -> None:
-    from emotune.atomic import ensure_writable_dir
-    from emotune.onnx_scoring import read_config
-    from emotune.prediction_io import read_texts, write_predictions
+    from emotune.inference.onnx_scoring import read_config
+    from emotune.inference.prediction_io import read_texts, write_predictions
     from emotune.run.files import check_run_dir
+    from emotune.utils.atomic import ensure_writable_dir
 
     if args.output != "-":
         ensure_writable_dir(Path(args.output).parent, f"--output {args.output}")
@@ -35,7 +35,7 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def score_run(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    from emotune.inference import probabilities  # the model code loads only once the inputs are known good
+    from emotune.inference.scoring import probabilities  # the model code loads only once the inputs are known good
     from emotune.run.loader import load_run
 
     run = load_run(args.run_dir)
@@ -45,7 +45,7 @@ def score_run(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, l
 
 
 def score_onnx(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    from emotune.onnx_scoring import OnnxScorer
+    from emotune.inference.onnx_scoring import OnnxScorer
 
     scorer = OnnxScorer(args.onnx)
     return scorer.probabilities(texts, args.batch_size), scorer.label_names, scorer.threshold_vector(args.threshold)
@@ -63,11 +63,11 @@ def export(args: argparse.Namespace) -> None:
 
     run = load_run(args.run_dir, accelerator="cpu")
     if args.format == "onnx":
-        from emotune.run.onnx_export import export_onnx
+        from emotune.export.onnx import export_onnx
 
         print(export_onnx(run, Path(args.output), args.quantize))
     else:
-        from emotune.run.hf_export import export_hf
+        from emotune.export.hf import export_hf
 
         print(export_hf(run, Path(args.output), merge=not args.adapter))
 
@@ -128,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    from emotune.errors import user_errors  # loaded once a command runs, so --help stays instant
+    from emotune.utils.errors import user_errors  # loaded once a command runs, so --help stays instant
 
     with user_errors(f"emotune {args.command}"):
         args.run(args)

@@ -5,12 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from helpers import snapshot
 
 from emotune.cli import main as emotune
 from emotune.data.checksums import DataFileError
 from emotune.encoders import LsaEncoder
-from emotune.evaluation.evaluate import evaluate
+from emotune.recipes.evaluate import evaluate
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FAST_RUN, ROOT, compose_train, goemotions_overrides, goemotions_rows, snapshot, write_goemotions
+from helpers import FAST_RUN, ROOT, compose_train, goemotions_overrides, goemotions_rows, snapshot, write_goemotions
 from hydra.errors import ConfigCompositionException
 
 from emotune.data.checksums import DataFileError
-from emotune.train import train
+from emotune.recipes.train import train
 
 Rows = list[tuple[str, list[int]]]
 

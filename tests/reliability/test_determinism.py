@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAST_RUN, ROOT, goemotions_overrides, goemotions_rows, write_goemotions
+from helpers import FAST_RUN, ROOT, goemotions_overrides, goemotions_rows, write_goemotions
 
 RANDOM_SAMPLING = ["sampling=undersample_ismote", "sampling.undersample.mode=random",
                    "sampling.undersample.keep_ratio=0.5", "sampling.oversample.k_neighbors=1",

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import compose_train, keyword_rows
+from helpers import compose_train, keyword_rows
 from hydra.utils import instantiate
 from safetensors.torch import load_file
 
-from emotune.atomic import atomic_write
 from emotune.encoders import EmbeddingCache, LsaEncoder
 from emotune.run.checkpoint_io import AtomicCheckpointIO
+from emotune.utils.atomic import atomic_write
 
 TEXTS = [text for text, _ in keyword_rows(200)]
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, keyword_rows
+from helpers import ROOT, keyword_rows
 
 EPOCHS = 4
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import FAST_RUN, ROOT, compose_train, goemotions_overrides, goemotions_rows, snapshot, write_goemotions
+from helpers import FAST_RUN, ROOT, compose_train, goemotions_overrides, goemotions_rows, snapshot, write_goemotions
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from emotune.data.checksums import DataFileError
-from emotune.evaluation.evaluate import evaluate
-from emotune.train import train
+from emotune.recipes.evaluate import evaluate
+from emotune.recipes.train import train
 
 FAKE_WANDB_KEY = "local-0123456789abcdef0123456789abcdef01234567"
 

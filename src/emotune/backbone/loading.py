@@ -12,7 +12,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, BitsAndBytesConfig, PretrainedConfig
 
-from emotune.data.text_datamodule import load_tokenizer
+from emotune.backbone.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ def load_backbone(
     weights: bool = True,
 ) -> torch.nn.Module:
     """Without LoRA a quantized backbone cannot learn, so that combination is refused rather than frozen.
-    `device_map` (from `emotune.placement`) places quantized weights; unquantized ones stay for Lightning to move.
+    `device_map` (from `emotune.backbone.placement`) places quantized weights; unquantized ones stay for Lightning
+    to move.
     `labels` builds transformers' own `*ForSequenceClassification` model for them (the token-input classifier, which
     then exports as a standard folder) instead of the bare model.
     `weights=False` builds the architecture alone, unquantized (on the meta device under `torch.device("meta")`):

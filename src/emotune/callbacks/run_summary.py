@@ -6,7 +6,7 @@ from pathlib import Path
 
 import lightning as L
 
-from emotune.atomic import write_json
+from emotune.utils.atomic import write_json
 
 
 class RunSummary(L.Callback):

@@ -6,7 +6,7 @@ import hashlib
 import urllib.request
 from pathlib import Path
 
-from emotune.atomic import atomic_write
+from emotune.utils.atomic import atomic_write
 
 
 class DataFileError(ValueError):

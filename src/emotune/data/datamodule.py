@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
 from emotune.data.protocols import DataSource
-from emotune.roles import resolve_roles
+from emotune.evaluation.roles import resolve_roles
 from emotune.sampling.pipeline import TrainResampler
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class EmotionDataModule(L.LightningDataModule):
     validation loop runs on the selection split (`roles`), which picks the best epoch."""
 
     collate_fn = None
+    reads_tokens = False  # token input saves a tokenizer, embedding input an encoder (run.files.input_state_dir)
     leaky = False  # only the audit replay of the reference's protocol is; reports mark its scores
 
     def __init__(
@@ -81,10 +82,10 @@ class EmotionDataModule(L.LightningDataModule):
     def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> Dataset:
         raise NotImplementedError
 
-    def save_state(self, run_dir: Path) -> None:
-        """Writes what turns raw text into model input (a fitted encoder, a tokenizer) into the run dir."""
+    def save_state(self, folder: Path) -> None:
+        """Writes what turns raw text into model input (a fitted encoder, a tokenizer) into `folder`."""
 
-    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
+    def load_state(self, folder: Path, input_width: int | None = None) -> None:
         """Restores what `save_state` wrote, so evaluation encodes exactly as training did. `input_width` is
         the embedding width the trained model expects (None for token input)."""
 

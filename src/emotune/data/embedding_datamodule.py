@@ -30,10 +30,10 @@ class EmbeddingDataModule(EmotionDataModule):
             what = f"{name} texts ({data.origin})"
             embeddings = self.cache.encode(self.encoder, data.texts, what=what)
             if self.expected_width and embeddings.shape[1] != self.expected_width[0]:
-                width, run_dir = self.expected_width
-                raise ValueError(f"{run_dir / 'encoder'} gives {embeddings.shape[1]}-wide embeddings of the {what}, "
-                                 f"but the model in {run_dir} was trained on {width}-wide ones: was encoder/ "
-                                 "replaced, or the encoder's model folder changed?")
+                width, folder = self.expected_width
+                raise ValueError(f"{folder} gives {embeddings.shape[1]}-wide embeddings of the {what}, "
+                                 f"but the model in {folder.parent} was trained on {width}-wide ones: was "
+                                 f"{folder.name}/ replaced, or the encoder's model folder changed?")
             self._embeddings[name] = embeddings
         return self._embeddings[name]
 
@@ -47,9 +47,9 @@ class EmbeddingDataModule(EmotionDataModule):
     def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> TensorDataset:
         return TensorDataset(torch.from_numpy(X), torch.from_numpy(Y.astype(np.float32)))
 
-    def save_state(self, run_dir: Path) -> None:
-        self.encoder.save_state(run_dir / "encoder")
+    def save_state(self, folder: Path) -> None:
+        self.encoder.save_state(folder)
 
-    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
-        self.encoder.load_state(run_dir / "encoder")
-        self.expected_width = (input_width, run_dir) if input_width else None
+    def load_state(self, folder: Path, input_width: int | None = None) -> None:
+        self.encoder.load_state(folder)
+        self.expected_width = (input_width, folder) if input_width else None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emotune.hashing import texts_hash
+from emotune.utils.hashing import texts_hash
 
 
 @dataclass

@@ -18,7 +18,7 @@ import numpy as np
 from emotune.data.checksums import DataFileError
 from emotune.data.embedding_datamodule import EmbeddingDataModule
 from emotune.data.labeled_texts import LabeledTexts
-from emotune.roles import resolve_roles
+from emotune.evaluation.roles import resolve_roles
 from emotune.sampling.targets import label_index
 
 log = logging.getLogger(__name__)

@@ -8,36 +8,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from emotune.backbone.tokenizer import load_tokenizer
 from emotune.data.datamodule import EmotionDataModule
 from emotune.data.protocols import DataSource
-from emotune.run.files import TOKENIZER
 from emotune.sampling import ISMOTE
 
 log = logging.getLogger(__name__)
-
-
-def load_tokenizer(name_or_path: str | Path, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
-    """Batches pad on the right, whatever side the tokenizer was saved with: every family then numbers a text's
-    positions from 0 as in pretraining (left padding shifts them, which changes the outputs of encoders with
-    absolute position embeddings), and the tokenizer saved with the run and its exports pads the same way.
-    Decoder tokenizers often have no pad token. Padding with an existing token (EOS, else UNK) is safe because the
-    mask hides it, and unlike a new token it needs no new embedding row; the log says which one it is."""
-    tokenizer = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=trust_remote_code)
-    if tokenizer.padding_side != "right":
-        log.info("Tokenizer %s pads on the %s: padding on the right instead", name_or_path, tokenizer.padding_side)
-        tokenizer.padding_side = "right"
-    if tokenizer.pad_token is None:
-        stand_in = tokenizer.eos_token or tokenizer.unk_token
-        if stand_in is None:
-            raise ValueError(f"tokenizer {name_or_path} has no pad, eos or unk token to pad batches with: give it a "
-                             "pad_token (tokenizer_config.json)")
-        tokenizer.pad_token = stand_in
-        log.info("Tokenizer %s has no pad token: padding with %r (id %d); the attention mask hides it", name_or_path,
-                 stand_in, tokenizer.pad_token_id)
-    return tokenizer
 
 
 class TokenRows(Dataset):
@@ -65,6 +44,8 @@ class PadCollator:
 class TextDataModule(EmotionDataModule):
     """Resampling duplicates or drops whole rows here (its features are row ids): ISMOTE, which interpolates
     embeddings, is refused rather than silently doing nothing."""
+
+    reads_tokens = True
 
     def __init__(self, source: DataSource, tokenizer: str, max_length: int = 128, trust_remote_code: bool = False,
                  group_by_length: bool = False, **kwargs) -> None:
@@ -110,9 +91,9 @@ class TextDataModule(EmotionDataModule):
         tokens = self.tokens(name)
         return TokenRows([tokens[int(i)] for i in X[:, 0]], Y)
 
-    def save_state(self, run_dir: Path) -> None:
-        self.tokenizer.save_pretrained(run_dir / TOKENIZER)
+    def save_state(self, folder: Path) -> None:
+        self.tokenizer.save_pretrained(folder)
 
-    def load_state(self, run_dir: Path, input_width: int | None = None) -> None:
-        self.tokenizer_source, self._tokenizer = run_dir / TOKENIZER, None
+    def load_state(self, folder: Path, input_width: int | None = None) -> None:
+        self.tokenizer_source, self._tokenizer = folder, None
         self._tokens.clear()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from safetensors import SafetensorError
 
-from emotune.atomic import atomic_write, save_npy
-from emotune.hashing import digest, texts_hash
+from emotune.utils.atomic import atomic_write, save_npy
+from emotune.utils.hashing import digest, texts_hash
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from emotune.atomic import atomic_write, write_json
+from emotune.utils.atomic import atomic_write, write_json
 
 log = logging.getLogger(__name__)
 

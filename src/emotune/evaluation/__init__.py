@@ -1,4 +1,2 @@
-from emotune.evaluation.per_label import per_label_report
-from emotune.evaluation.report import print_table, write_report
-
-__all__ = ["per_label_report", "print_table", "write_report"]
+"""Scoring a split and saying what the numbers mean: metrics, calibration, the split roles, per-label reports and
+plots. Nothing is imported here, so `metric_names` and `roles` load without torch."""

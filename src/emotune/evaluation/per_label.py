@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from emotune.metrics import PER_LABEL, build_metrics
+from emotune.evaluation.metrics import PER_LABEL, build_metrics
 
 
 def per_label_report(

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from torchmetrics.functional.classification import multilabel_precision_recall_curve
 
-from emotune.calibration import ECE_BINS
-from emotune.plotting import plt, save_png
+from emotune.evaluation.calibration import ECE_BINS
+from emotune.utils.plotting import plt, save_png
 
 
 def per_label_f1(report: dict, path: Path) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from emotune.atomic import write_json, write_text
 from emotune.evaluation.plots import PLOTS
+from emotune.evaluation.protocol import Protocol
+from emotune.utils.atomic import write_json, write_text
 
 COLUMNS = ("precision", "recall", "f1", "accuracy", "support")
 HEADERS = {"f1": "F1", "support": "N"}
@@ -65,19 +66,13 @@ def calibration_line(report: dict) -> str:
 
 
 def protocol_line(report: dict) -> str:
-    """Where the numbers are shown, what the split did: a split that chose anything gives optimistic numbers."""
-    split, roles = report.get("split"), report.get("roles")
-    if split is None or roles is None:
-        return ""
-    prefix = "LEAKY REPLAY, not comparable to anything. " if report.get("leaky") else ""
-    protocol = f"train={roles['train']} (resampled), selection={roles['selection']}, report={roles['report']}"
-    if report.get("chose"):
-        return f"{prefix}OPTIMISTIC: {split} {' and '.join(report['chose'])} ({protocol})."
-    return f"{prefix}{split} chose nothing ({protocol})."
+    protocol = Protocol.of(report)
+    return protocol.sentence() if protocol else ""
 
 
 def markdown(report: dict, title: str, out_dir: Path) -> str:
-    lines = [f"# {title}", "", f"**{protocol_line(report)}**" if report.get("chose") or report.get("leaky")
+    protocol = Protocol.of(report)
+    lines = [f"# {title}", "", f"**{protocol_line(report)}**" if protocol and protocol.flagged
              else protocol_line(report), "", f"Rows: {report['n_rows']}. {threshold_line(report)}", "",
              f"**macro-F1 {report['macro_f1']:.4f}**, micro-F1 {report['micro_f1']:.4f}, "
              f"exact match {report['exact_match']:.4f}.", ""]

@@ -8,9 +8,9 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig
 from torch import nn
 
+from emotune.backbone.placement import backbone_device_map
 from emotune.data.label_stats import LabelStats
 from emotune.model.module import EmotionClassifier
-from emotune.placement import backbone_device_map
 
 
 def build_net(cfg: DictConfig, labels: list[str], input_width: int | None, accelerator: str,

@@ -9,7 +9,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from emotune.metrics import build_metrics, flatten
+from emotune.evaluation.metrics import build_metrics, flatten
 
 REBUILD_KEY = "emotune"
 
@@ -89,7 +89,7 @@ class EmotionClassifier(L.LightningModule):
         self.val_metrics.reset()
 
     def predict_step(self, batch: tuple, batch_idx: int) -> torch.Tensor:
-        """Raw logits: the run's calibration (emotune.calibration) turns them into probabilities."""
+        """Raw logits: the run's calibration (emotune.evaluation.calibration) turns them into probabilities."""
         return self(batch[0]).float()
 
     def planned_shapes(self) -> dict[str, torch.Size]:

@@ -22,7 +22,7 @@ class EmbeddingClassifierNet(nn.Module):
     projected token is where a pretrained decoder parks its attention sink: its last hidden state is one large
     vector shared by every input plus a small input-dependent part (mean cosine 0.98 between the states of 64
     different inputs, SmolLM2-135M). A linear head could ignore the shared part, but AdamW's steps on it are
-    dominated by it, and the run learns the label priors only (README, "A real language model on a CPU")."""
+    dominated by it, and the run learns the label priors only (docs/results.md, "A real language model on a CPU")."""
 
     input_kind = "embedding"
 

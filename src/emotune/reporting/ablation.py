@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from emotune.evaluation.protocol import Protocol
 from emotune.reporting.ablation_plots import delta_heatmap, forest_plot
-from emotune.reporting.runs import Run
 from emotune.reporting.statistics import arm_summary, paired_bootstrap_delta, per_label_delta, rarest_labels
 from emotune.run.files import METRICS, PROBABILITIES, RAW_PROBABILITIES, TRUTH, read_json
+from emotune.run.record import RunRecord
 
 N_BOOT, RAREST = 2000, 5
 
@@ -38,7 +39,7 @@ def arm_name(own: list[str]) -> str:
     return " ".join(o for o in own if not o.startswith("seed=")) or "(shared overrides)"
 
 
-def load_arms(runs: list[Run], own: list[list[str]]) -> tuple[list[Arm], np.ndarray, list[str], dict]:
+def load_arms(runs: list[RunRecord], own: list[list[str]]) -> tuple[list[Arm], np.ndarray, list[str], dict]:
     """Every run's saved report-split probabilities, grouped into arms; all runs must share the report rows."""
     grouped: dict[str, list[tuple[int, np.ndarray, np.ndarray, np.ndarray, float]]] = {}
     truth, names, report = None, None, None
@@ -76,17 +77,14 @@ def interval(d: dict) -> str:
 
 
 def protocol(report: dict, arms: list[Arm]) -> str:
-    roles, split = report["roles"], report["split"]
-    seeds = sorted({s for arm in arms for s in arm.seeds})
-    chose = (f"**OPTIMISTIC: {split} {' and '.join(report['chose'])}.**" if report.get("chose") else
-             f"{split} chose nothing: the best epoch and the thresholds were chosen on {roles['selection']}.")
-    return (f"Protocol: train on `{roles['train']}` (resampled), select on `{roles['selection']}`, report on "
-            f"`{roles['report']}` ({report['n_rows']} rows). {chose} {len(arms)} arms × seeds {seeds}; the data split "
+    seeds, stated = sorted({s for arm in arms for s in arm.seeds}), Protocol.of(report)
+    sentence = f"**{stated.sentence()}**" if stated.flagged else stated.sentence()
+    return (f"Protocol: {sentence} {report['n_rows']} report rows, {len(arms)} arms × seeds {seeds}; the data split "
             f"and the embeddings are the same for every run. Δ is against the baseline arm, with a 95 % CI from a "
             f"paired bootstrap over report rows and seeds ({N_BOOT} replicates); * marks a CI that excludes 0.")
 
 
-def ablation_section(runs: list[Run], own: list[list[str]], out_dir: Path, baseline: str | None = None) -> str:
+def ablation_section(runs: list[RunRecord], own: list[list[str]], out_dir: Path, baseline: str | None = None) -> str:
     arms, truth, names, report = load_arms(runs, own)
     base = next((a for a in arms if a.name == baseline), None) if baseline else \
         next((a for a in arms if a.name == "sampling=none loss=bce"), arms[0])

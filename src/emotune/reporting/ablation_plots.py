@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotune.plotting import plt, save_png
+from emotune.utils.plotting import plt, save_png
 
 ForestRow = tuple[str, float, float, float, float, float, float]
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from emotune.reporting.runs import Run, comparability_warnings
+from emotune.evaluation.protocol import Protocol
+from emotune.reporting.runs import comparability_warnings
 from emotune.run.files import METRICS, eval_dir
+from emotune.run.record import RunRecord
 
 
-def evaluation(run: Run, split: str) -> tuple[str, dict]:
+def evaluation(run: RunRecord, split: str) -> tuple[str, dict]:
     if split == "report":
         split = run.roles["report"] if run.roles else "val"
     path = eval_dir(run.path, split) / METRICS
@@ -25,14 +27,14 @@ def scores(report: dict) -> dict[str, float]:
             "micro": report["micro_f1"]}
 
 
-def caption(name: str, run: Run, split: str, report: dict) -> str:
-    marks = ["LEAKY replay: not comparable to anything"] if report.get("leaky") else []
-    marks += [f"OPTIMISTIC: {split} {' and '.join(report['chose'])}"] if report.get("chose") else []
-    return f"{name} = {run.path} on {split}" + (f" ({'; '.join(marks)})" if marks else "")
+def caption(name: str, run: RunRecord, split: str, report: dict) -> str:
+    protocol = Protocol.of(report)
+    badge = protocol.badge() if protocol else ""
+    return f"{name} = {run.path} on {split}" + (f" ({badge})" if badge else "")
 
 
 def compare(path_a: Path, path_b: Path, split: str = "report") -> str:
-    a, b = Run.read(path_a), Run.read(path_b)
+    a, b = RunRecord.read(path_a), RunRecord.read(path_b)
     (split_a, report_a), (split_b, report_b) = evaluation(a, split), evaluation(b, split)
     sa, sb = scores(report_a), scores(report_b)
     if set(sa) != set(sb):

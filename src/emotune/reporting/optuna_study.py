@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from omegaconf import OmegaConf
 
-from emotune.reporting.runs import Run
 from emotune.run.files import METRICS, read_json
+from emotune.run.record import RunRecord
 
 if TYPE_CHECKING:
     import optuna
@@ -45,17 +45,17 @@ def load_study(storage: str, name: str | None) -> optuna.Study:
         raise ValueError(f"hydra.sweeper.storage={storage}: no study named {name!r}") from error
 
 
-def run_of(trial: optuna.trial.FrozenTrial, runs: list[Run]) -> Run | None:
+def run_of(trial: optuna.trial.FrozenTrial, runs: list[RunRecord]) -> RunRecord | None:
     """The run the sweeper launched for this trial: its overrides hold every parameter the trial drew."""
     drawn = {f"{key}={value}" for key, value in trial.params.items()}
-    return next((run for run in runs if drawn <= set(run.overrides)), None) if drawn else None
+    return next((run for run in runs if drawn <= set(run.overrides or [])), None) if drawn else None
 
 
 def history_plot(study: optuna.Study, target: str, path: Path) -> None:
     from optuna.exceptions import ExperimentalWarning
     from optuna.visualization.matplotlib import plot_optimization_history
 
-    from emotune.plotting import plt, save_png
+    from emotune.utils.plotting import plt, save_png
 
     # Optuna switches matplotlib to its ggplot style: rc_context puts the caller's style back.
     with plt.rc_context(), warnings.catch_warnings():
@@ -76,7 +76,7 @@ def importances(study: optuna.Study) -> dict[str, float]:
 
 def importances_plot(scores: dict[str, float], target: str, path: Path) -> None:
     """Drawn here: optuna 2.x's plot_param_importances calls matplotlib.cm.get_cmap, gone since matplotlib 3.9."""
-    from emotune.plotting import plt, save_png
+    from emotune.utils.plotting import plt, save_png
 
     names = list(scores)[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(names) + 1.2))
@@ -96,7 +96,7 @@ def importance_lines(study: optuna.Study, complete: int, target: str, out_dir: P
     return [f"![Parameter importances for {target}]({IMPORTANCES})"]
 
 
-def optuna_section(multirun_dir: Path, runs: list[Run], storage: str | None, name: str | None) -> str:
+def optuna_section(multirun_dir: Path, runs: list[RunRecord], storage: str | None, name: str | None) -> str:
     """The study's trials (each with the run it launched), its best trial, the history and importance plots."""
     if storage is None:
         return ("The sweeper kept its study in memory (hydra.sweeper.storage: null), so there is no history to "

@@ -7,31 +7,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emotune.atomic import write_text
 from emotune.reporting.optuna_study import study_location
-from emotune.reporting.runs import Run, comparability_warnings
+from emotune.reporting.runs import comparability_warnings
+from emotune.run.record import RunRecord
+from emotune.utils.atomic import write_text
 
 
-def collect(multirun_dir: Path) -> list[Run]:
+def collect(multirun_dir: Path) -> list[RunRecord]:
     def job_order(path: Path) -> tuple:  # Hydra numbers jobs 0, 1, ..., 10: sort numerically
         name = path.parent.name
         return (0, int(name), "") if name.isdigit() else (1, 0, name)
 
-    runs = [Run.read(p.parent) for p in sorted(multirun_dir.glob("*/metrics.json"), key=job_order)]
+    runs = [RunRecord.read(p.parent) for p in sorted(multirun_dir.glob("*/metrics.json"), key=job_order)]
     if not runs:
         raise FileNotFoundError(f"{multirun_dir}: no run dirs with metrics.json below it")
     return runs
 
 
-def varying(runs: list[Run]) -> tuple[list[list[str]], list[str]]:
+def varying(runs: list[RunRecord]) -> tuple[list[list[str]], list[str]]:
     """Each run's own overrides, and the ones every run shares (shown once, above the table)."""
-    shared = [o for o in runs[0].overrides if all(o in run.overrides for run in runs)]
-    return [[o for o in run.overrides if o not in shared] for run in runs], shared
+    shared = [o for o in (runs[0].overrides or []) if all(o in (run.overrides or []) for run in runs)]
+    return [[o for o in (run.overrides or []) if o not in shared] for run in runs], shared
 
 
-def markdown(runs: list[Run], warnings: list[str]) -> str:
+def markdown(runs: list[RunRecord], warnings: list[str]) -> str:
     own, shared = varying(runs)
-    names = runs[0].label_names()
+    names = runs[0].label_names
     preferred = [n for n in runs[0].preferred if n in names] or names
     selection = runs[0].roles["selection"] if runs[0].roles else "val"
     header = ["run", "overrides", f"{selection} macro-F1 (chose the epoch)", f"{selection} micro-F1", *preferred]
@@ -46,9 +47,9 @@ def markdown(runs: list[Run], warnings: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bar_plot(runs: list[Run], path: Path) -> None:
+def bar_plot(runs: list[RunRecord], path: Path) -> None:
     """Imports matplotlib only here, so importing this module (and `emotune report --help`) stays fast."""
-    from emotune.plotting import plt, save_png
+    from emotune.utils.plotting import plt, save_png
 
     own, _ = varying(runs)
     labels = [" ".join(o) or run.path.name for run, o in zip(runs, own)]
@@ -77,7 +78,7 @@ def write_sweep_report(multirun_dir: Path, baseline: str | None = None) -> str:
     return text
 
 
-def optuna_report(multirun_dir: Path, runs: list[Run], study: tuple[str | None, str | None],
+def optuna_report(multirun_dir: Path, runs: list[RunRecord], study: tuple[str | None, str | None],
                   baseline: str | None) -> str:
     if baseline is not None:
         raise ValueError(f"--baseline {baseline!r}: {multirun_dir} holds an Optuna study, which has no arms to compare")

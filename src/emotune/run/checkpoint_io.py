@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from emotune.atomic import atomic_write
 from emotune.model.module import check_covers
+from emotune.utils.atomic import atomic_write
 
 
 def read_checkpoint(path: str | Path, mmap: bool = False) -> dict[str, Any]:

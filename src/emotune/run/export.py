@@ -11,9 +11,18 @@ import torch
 from peft import PeftModel, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 
-from emotune.atomic import atomic_write, write_json
 from emotune.model.module import EmotionClassifier
-from emotune.run.files import ADAPTER, ADAPTER_WEIGHTS, CALIBRATION, HEAD, MANIFEST, MODEL_CARD, THRESHOLDS
+from emotune.run.files import (
+    ADAPTER,
+    ADAPTER_WEIGHTS,
+    CALIBRATION,
+    HEAD,
+    MANIFEST,
+    MODEL_CARD,
+    THRESHOLDS,
+    eval_dirs,
+)
+from emotune.utils.atomic import atomic_write, write_json
 
 
 def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tensor]:
@@ -21,7 +30,8 @@ def trainable_outside_adapter(model: EmotionClassifier) -> dict[str, torch.Tenso
     return {n: t.detach().contiguous().cpu() for n, t in model.learned_state().items() if "lora_" not in n}
 
 
-def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict, calibration: dict) -> None:
+def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict, calibration: dict) -> dict:
+    """Returns the manifest (export.json) it wrote."""
     backbone = getattr(model.net, "backbone", None)
     if isinstance(backbone, PeftModel):
         staging = run_dir / f".{ADAPTER}.tmp"
@@ -32,13 +42,17 @@ def export_run(model: EmotionClassifier, run_dir: Path, thresholds: dict, calibr
     atomic_write(run_dir / HEAD, lambda tmp: save_file(trainable_outside_adapter(model), str(tmp)))
     write_json(run_dir / THRESHOLDS, thresholds)
     write_json(run_dir / CALIBRATION, calibration)
-    write_json(run_dir / MANIFEST, {"adapter": isinstance(backbone, PeftModel)})
+    manifest = {"adapter": isinstance(backbone, PeftModel)}
+    write_json(run_dir / MANIFEST, manifest)
+    return manifest
 
 
-def remove_export(run_dir: Path) -> None:
+def clear_finished(run_dir: Path) -> None:
+    """An earlier run's export and evaluations in this dir would not match the run that starts in it."""
     for name in (HEAD, THRESHOLDS, CALIBRATION, MANIFEST, MODEL_CARD):
         (run_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(run_dir / ADAPTER, ignore_errors=True)
+    for folder in [run_dir / ADAPTER, *eval_dirs(run_dir)]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_exported_weights(model: EmotionClassifier, run_dir: Path) -> None:

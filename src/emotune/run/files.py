@@ -16,14 +16,23 @@ HYDRA_OVERRIDES = Path(".hydra", "overrides.yaml")  # Hydra's record of a train.
 # in eval_<split>/, for ablation statistics: calibrated probabilities (tuned thresholds), raw sigmoid outputs (fixed)
 PROBABILITIES, RAW_PROBABILITIES, TRUTH = "probabilities.npy", "raw_probabilities.npy", "labels.npy"
 ADAPTER = "adapter"
-TOKENIZER = "tokenizer"  # model=text's tokenizer, saved by the datamodule
+ENCODER, TOKENIZER = "encoder", "tokenizer"  # the input's state, saved by the datamodule: a fitted encoder, a tokenizer
 ADAPTER_WEIGHTS = f"{ADAPTER}/adapter_model.safetensors"
 WEIGHTS = ("export", "best", "last")
+
+
+def input_state_dir(run_dir: Path, tokens: bool) -> Path:
+    """The folder a datamodule saves what turns raw text into model input into: its tokenizer or its encoder."""
+    return Path(run_dir) / (TOKENIZER if tokens else ENCODER)
 
 
 def eval_dir(run_dir: Path, split: str) -> Path:
     """Where a split's report lives: written by training for its report split, and by evaluate.py."""
     return Path(run_dir) / f"eval_{split}"
+
+
+def eval_dirs(run_dir: Path) -> list[Path]:
+    return sorted(path for path in Path(run_dir).glob("eval_*") if path.is_dir())
 
 
 def checkpoint_file(run_dir: Path, weights: str) -> Path:
@@ -59,6 +68,6 @@ def check_run_dir(run_dir: Path, weights: str = "export") -> None:
         when = "when training finishes" if weights == "export" else "as training goes"
         hint = ""
         if weights != "export" and not (run_dir / "checkpoints").is_dir() and (run_dir / HEAD).is_file():
-            hint = "; this run kept no checkpoints (debug or callbacks=null): use checkpoint=export"
+            hint = "; this run kept no checkpoints (debug or callbacks=none): use checkpoint=export"
         raise FileNotFoundError(f"{run_dir} is not a usable training run dir: missing {', '.join(missing)} "
                                 f"(written {when}){hint}")

@@ -8,51 +8,63 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from emotune.calibration import Calibration
 from emotune.data import build_datamodule
 from emotune.data.datamodule import EmotionDataModule
 from emotune.data.label_stats import LabelStats
 from emotune.data.protocols import DataSource
+from emotune.evaluation.calibration import Calibration
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
 from emotune.run.checkpoint_io import read_checkpoint
 from emotune.run.export import load_exported_weights
 from emotune.run.files import (
-    CALIBRATION,
-    CONFIG,
     LABELS,
-    RUN_INFO,
-    THRESHOLDS,
     check_run_dir,
     checkpoint_file,
-    read_json,
+    input_state_dir,
 )
+from emotune.run.record import RunRecord
 from emotune.run.thresholds import threshold_vector, thresholds_record
 
 
 @dataclass
 class TrainedRun:
-    path: Path
-    cfg: DictConfig
-    labels: LabelStats
-    input_width: int | None
+    """A run's record with its model: what loading a run dir gives, and what training holds when it finishes."""
+
+    record: RunRecord
+    model: EmotionClassifier
+    weights: str  # export, best or last; "selected" while training finishes
     thresholds: dict
     calibration: Calibration
-    model: EmotionClassifier
-    weights: str
-    roles: dict
+    precision: str | None = None  # the trainer's precision while training finishes; None picks per device
+
+    @property
+    def path(self) -> Path:
+        return self.record.path
+
+    @property
+    def cfg(self) -> DictConfig:
+        return self.record.cfg
+
+    @property
+    def roles(self) -> dict:
+        return self.record.roles
+
+    @property
+    def input_width(self) -> int | None:
+        return self.record.info.get("input_width")
 
     @property
     def label_names(self) -> list[str]:
-        return self.labels.names
+        return self.record.label_names
 
     def datamodule(self, data_cfg: DictConfig | None = None, source: DataSource | None = None) -> EmotionDataModule:
         """Encodes as training did (the run's fitted encoder or tokenizer); `data_cfg` points it at other files,
         `source` hands it texts to score."""
         datamodule = build_datamodule(self.cfg, data_cfg, source)
-        datamodule.load_state(self.path, self.input_width)
+        datamodule.load_state(input_state_dir(self.path, datamodule.reads_tokens), self.input_width)
         if datamodule.label_names != self.label_names:
             raise ValueError(f"label set mismatch: {self.path / LABELS} has {self.label_names}, the data has "
                              f"{datamodule.label_names}")
@@ -80,19 +92,15 @@ def load_run(run_dir: str | Path, weights: str = "export", accelerator: str = "a
     The backbone is placed for `accelerator`, as `trainer.accelerator` places it in training."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir, weights)
-    cfg = OmegaConf.load(run_dir / CONFIG)
-    labels = LabelStats(**read_json(run_dir, LABELS))
-    info = read_json(run_dir, RUN_INFO)
-    input_width = info.get("input_width")
-    model = build_classifier(cfg, labels, input_width, accelerator)
+    record = RunRecord.read(run_dir)
+    labels = LabelStats(**record.labels)
+    model = build_classifier(record.cfg, labels, record.info.get("input_width"), accelerator)
     model.configure_model()
     if weights == "export":
         load_exported_weights(model, run_dir)
     else:
         load_checkpoint_weights(model, checkpoint_file(run_dir, weights))
-    thresholds = (read_json(run_dir, THRESHOLDS) if (run_dir / THRESHOLDS).is_file()
-                  else thresholds_record(labels.names, cfg.model.threshold, None, None))
-    calibration = (Calibration.from_record(read_json(run_dir, CALIBRATION), labels.names)
-                   if (run_dir / CALIBRATION).is_file() else Calibration.identity(len(labels.names)))
-    return TrainedRun(run_dir, cfg, labels, input_width, thresholds, calibration, model.eval(), weights,
-                      info["roles"])
+    thresholds = record.thresholds or thresholds_record(labels.names, record.cfg.model.threshold, None, None)
+    calibration = (Calibration.from_record(record.calibration, labels.names) if record.calibration
+                   else Calibration.identity(len(labels.names)))
+    return TrainedRun(record, model.eval(), weights, thresholds, calibration)

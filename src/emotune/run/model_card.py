@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
-import yaml
 from huggingface_hub import EvalResult, ModelCardData
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from emotune.atomic import write_text
-from emotune.preflight import looks_like_path
+from emotune.evaluation.protocol import Protocol
 from emotune.run import files
+from emotune.run.record import RunRecord
 from emotune.run.thresholds import GRID
+from emotune.utils.atomic import write_text
+from emotune.utils.hub import looks_like_path
 
 LICENSE = "apache-2.0"  # the project's (pyproject.toml); a backbone's own license also binds its weights
 GOEMOTIONS = "google-research-datasets/go_emotions"
@@ -28,42 +27,6 @@ REPORTED = {"macro_f1": ("f1", "macro", "macro-F1"), "micro_f1": ("f1", "micro",
             "macro_precision": ("precision", "macro", "macro precision"),
             "macro_recall": ("recall", "macro", "macro recall"), "exact_match": ("exact_match", None, "exact match")}
 SELECTED = ("macro_f1", "micro_f1")
-
-
-@dataclass
-class RunFiles:
-    path: Path
-    cfg: DictConfig
-    labels: dict
-    info: dict
-    thresholds: dict
-    calibration: dict
-    summary: dict
-    adapter: bool
-    leaky: bool  # the leaky audit replay: its numbers are comparable to nothing
-    report: dict | None  # eval_<report split>/metrics.json, when training scored that split
-    overrides: list[str] | None  # None when Hydra recorded no command line
-
-    @property
-    def roles(self) -> dict:
-        return self.info["roles"]
-
-
-def read_run(run_dir: Path) -> RunFiles:
-    """A report left by an earlier run in the same dir may still lie there: it is read only when this run's config
-    says training scored the report split."""
-    read = partial(files.read_json, run_dir)
-    cfg, info = OmegaConf.load(run_dir / files.CONFIG), read(files.RUN_INFO)
-    scored = files.eval_dir(run_dir, info["roles"]["report"])
-    report = None
-    if cfg.report.after_fit and not cfg.trainer.get("fast_dev_run") and (scored / files.METRICS).is_file():
-        report = files.read_json(scored, files.METRICS)
-    overrides = None
-    if (run_dir / files.HYDRA_OVERRIDES).is_file():
-        overrides = yaml.safe_load((run_dir / files.HYDRA_OVERRIDES).read_text(encoding="utf-8")) or []
-    calibration = read(files.CALIBRATION) if (run_dir / files.CALIBRATION).is_file() else {"method": None}
-    return RunFiles(run_dir, cfg, read(files.LABELS), info, read(files.THRESHOLDS), calibration, read(files.METRICS),
-                    bool(read(files.MANIFEST).get("adapter")), bool(info.get("leaky")), report, overrides)
 
 
 def is_goemotions(cfg: DictConfig) -> bool:
@@ -97,27 +60,23 @@ def choice_tags(cfg: DictConfig) -> list[str]:
     return loss + ([kebab(step._target_) for step in steps if step] or ["no-resampling"])
 
 
-def selection_choices(run: RunFiles) -> list[str]:
+def selection_choices(run: RunRecord) -> list[str]:
     """No best epoch without a checkpoint (fast_dev_run), no tuned thresholds with `thresholds.tune_on=null`."""
     selection = run.roles["selection"]
     return ([f"picked the best epoch by {run.summary.get('monitor')}"] if run.summary.get("best") else []) + (
         ["tuned the thresholds"] if run.thresholds.get("tuned_on") == selection else []) + (
-        ["fitted the calibration"] if run.calibration.get("fitted_on") == selection else [])
+        ["fitted the calibration"] if (run.calibration or {}).get("fitted_on") == selection else [])
 
 
-def protocol(run: RunFiles, role: str) -> str:
+def protocol(run: RunRecord, role: str) -> str:
     """Validation runs at the fixed threshold, so the selection split's numbers say so too."""
-    leaky = "leaky audit replay, comparable to nothing; " if run.leaky else ""
     if role == "report":
-        chose = run.report.get("chose") or []
-        return f"{leaky}report split {run.report['split']}, " + (
-            f"which also {' and '.join(chose)}: optimistic" if chose else "chose nothing")
-    chose = selection_choices(run)
-    what = f"{' and '.join(chose)}: optimistic" if chose else "last epoch, chose nothing"
-    return f"{leaky}selection split {run.roles['selection']}, {what}; at the fixed threshold {run.cfg.model.threshold}"
+        return Protocol.of(run.report).short()
+    selection = Protocol(run.roles["selection"], run.roles, tuple(selection_choices(run)), run.leaky)
+    return f"{selection.short()}; at the fixed threshold {run.cfg.model.threshold}"
 
 
-def measurements(run: RunFiles) -> list[tuple[str, str, dict[str, float]]]:
+def measurements(run: RunRecord) -> list[tuple[str, str, dict[str, float]]]:
     """(split, protocol, values): the report split first, the numbers to quote, then the selection split."""
     found = []
     if run.report is not None:
@@ -129,7 +88,7 @@ def measurements(run: RunFiles) -> list[tuple[str, str, dict[str, float]]]:
     return found
 
 
-def card_data(run: RunFiles) -> ModelCardData:
+def card_data(run: RunRecord) -> ModelCardData:
     goemotions = is_goemotions(run.cfg)
     name = (f"GoEmotions ({run.cfg.data.label_set} labels)" if goemotions
             else Path(run.cfg.data.train_file).name) + (" (leaky audit replay)" if run.leaky else "")
@@ -147,7 +106,7 @@ def card_data(run: RunFiles) -> ModelCardData:
                          model_name=run.path.name if results else None, eval_results=results or None)
 
 
-def model_lines(run: RunFiles) -> list[str]:
+def model_lines(run: RunRecord) -> list[str]:
     cfg, names, backbone, lora = run.cfg, run.labels["names"], backbone_name(run.cfg), run.cfg.get("lora") or {}
     adapter = (f"LoRA r={lora.get('r')} alpha={lora.get('alpha')}, PEFT adapter in `{files.ADAPTER}/`"
                if run.adapter else "no adapter")
@@ -165,7 +124,7 @@ def skipped_because(cfg: DictConfig, setting: str) -> str:
     return "a fast_dev_run" if cfg.trainer.get("fast_dev_run") else setting
 
 
-def results_lines(run: RunFiles) -> list[str]:
+def results_lines(run: RunRecord) -> list[str]:
     roles, chose = run.roles, selection_choices(run)
     did = f"{' and '.join(chose)}, so its numbers are optimistic" if chose else "chose nothing"
     quote = "Quote none of these numbers (leaky replay)." if run.leaky else "Quote the report split's numbers."
@@ -185,11 +144,11 @@ def results_lines(run: RunFiles) -> list[str]:
     return lines
 
 
-def threshold_sentence(run: RunFiles) -> str:
+def threshold_sentence(run: RunRecord) -> str:
     tuned_on, default = run.thresholds.get("tuned_on"), run.thresholds["default"]
     if tuned_on and run.thresholds.get("per_label"):
         mapped = (" on the uncalibrated outputs, mapped through the calibration so that it makes the same decisions "
-                  "on the probabilities this model gives" if run.calibration.get("method") else "")
+                  "on the probabilities this model gives" if run.calibration_method else "")
         return (f"Each label's threshold is the value from {GRID[0]:.2f} to {GRID[-1]:.2f} (step 0.01) that gave "
                 f"that label the best F1 on the `{tuned_on}` split (the selection split){mapped}; a label without "
                 f"positives there keeps `model.threshold={default}`.")
@@ -197,7 +156,7 @@ def threshold_sentence(run: RunFiles) -> str:
     return f"Thresholds were not tuned ({why}): every label uses the fixed `model.threshold={default}`."
 
 
-def emotion_table(run: RunFiles) -> list[str]:
+def emotion_table(run: RunRecord) -> list[str]:
     names, per_label = run.labels["names"], run.thresholds.get("per_label") or {}
     threshold = {name: per_label.get(name, run.thresholds["default"]) for name in names}
     if run.report is None:
@@ -208,7 +167,7 @@ def emotion_table(run: RunFiles) -> list[str]:
                f"| {scores[n]['support']} | {threshold[n]:.3f} |" for n in names])
 
 
-def limitation_lines(run: RunFiles) -> list[str]:
+def limitation_lines(run: RunRecord) -> list[str]:
     data = ["- GoEmotions is English Reddit comments only: other languages, platforms and registers are outside "
             "what the model saw.",
             "- GoEmotions' labels are noisy: an external audit of 1,000 of its comments found strong "
@@ -224,8 +183,8 @@ def limitation_lines(run: RunFiles) -> list[str]:
         "the scores to make decisions about individuals (health, hiring, moderation without human review)."]
 
 
-def calibration_line(run: RunFiles) -> str:
-    method, summary = run.calibration.get("method"), (run.report or {}).get("calibration")
+def calibration_line(run: RunRecord) -> str:
+    method, summary = run.calibration_method, (run.report or {}).get("calibration")
     if not method:
         return ("- The probabilities are model scores (one sigmoid per label), not calibrated frequencies: this run "
                 "does not calibrate them (`model.calibration=null`), so 0.7 does not mean 70% of such texts carry the "
@@ -238,7 +197,7 @@ def calibration_line(run: RunFiles) -> str:
             "it, scores drift. Thresholds are cut-offs chosen for F1, not probability levels.")
 
 
-def usage_lines(run: RunFiles) -> list[str]:
+def usage_lines(run: RunRecord) -> list[str]:
     if run.overrides is None:
         reproduce = ["Hydra recorded no command line for this run (it was not started by `train.py`); its full "
                      f"resolved config is `{files.CONFIG}`."]
@@ -274,7 +233,7 @@ def exportable(cfg: DictConfig) -> list[str]:
             "`config.thresholds` holds the thresholds. " + onnx]
 
 
-def render(run: RunFiles) -> str:
+def render(run: RunRecord) -> str:
     leaky = (["**LEAKY AUDIT REPLAY: every number in this card comes from the leaky replay of the reference "
               "protocol and is comparable to nothing.**", ""] if run.leaky else [])
     on = f" on the report split `{run.report['split']}`" if run.report else ""
@@ -288,8 +247,7 @@ def render(run: RunFiles) -> str:
     return f"---\n{card_data(run).to_yaml()}\n---\n\n" + "\n".join(body) + "\n"
 
 
-def write_model_card(run_dir: Path) -> Path:
-    """Called last, once the report split is scored, so the card quotes the files the run finished with."""
-    run_dir = Path(run_dir)
-    write_text(run_dir / files.MODEL_CARD, render(read_run(run_dir)))
-    return run_dir / files.MODEL_CARD
+def write_model_card(run: RunRecord) -> Path:
+    """Called last, once the report split is scored, with the record of what the run saved."""
+    write_text(run.path / files.MODEL_CARD, render(run))
+    return run.path / files.MODEL_CARD

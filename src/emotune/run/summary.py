@@ -8,7 +8,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from emotune.run.files import CONFIG, HEAD, METRICS, read_json
+from emotune.run.files import CONFIG, RUN_INFO
+from emotune.run.record import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,10 @@ def objective(summary: dict) -> float | None:
 def finished_summary(cfg: DictConfig) -> dict | None:
     """The summary of a finished run in this run dir with exactly this resolved config, else None."""
     run_dir = Path(cfg.paths.output_dir)
-    if not all((run_dir / name).is_file() for name in (CONFIG, METRICS, HEAD)):
+    if not all((run_dir / name).is_file() for name in (CONFIG, RUN_INFO)):
         return None
-    if (run_dir / CONFIG).read_text(encoding="utf-8") != OmegaConf.to_yaml(cfg, resolve=True):
+    run = RunRecord.read(run_dir)
+    if not run.finished or OmegaConf.to_yaml(run.cfg) != OmegaConf.to_yaml(cfg, resolve=True):
         return None
     log.info("Skipping %s: it holds a finished run with this config (skip_finished=true)", run_dir)
-    return read_json(run_dir, METRICS)
+    return run.summary

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emotune.atomic import write_text
-from emotune.plotting import plt, save_png
+from emotune.utils.atomic import write_text
+from emotune.utils.plotting import plt, save_png
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,94 @@
+"""Scores a split with a model and reports every label, at the tuned thresholds and at the fixed one, with the
+calibration error before and after the run's calibration, saying what the split chose. Training reports its report
+split this way; `evaluate.py` does the same for a saved run."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from emotune.data.datamodule import EmotionDataModule
+from emotune.evaluation.calibration import Calibration, calibration_errors
+from emotune.evaluation.per_label import per_label_report
+from emotune.evaluation.plots import write_plots
+from emotune.evaluation.report import print_table, write_report
+from emotune.inference.scoring import predict_logits
+from emotune.run.files import PROBABILITIES, RAW_PROBABILITIES, TRUTH, eval_dir
+from emotune.run.loader import TrainedRun, load_run
+from emotune.run.thresholds import threshold_vector
+from emotune.utils.atomic import atomic_write, ensure_writable_dir, save_npy
+
+log = logging.getLogger(__name__)
+
+SUMMARY_KEYS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")
+
+
+def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.Tensor, labels: torch.Tensor,
+                    raw: torch.Tensor) -> dict:
+    """The tuned per-label thresholds on the calibrated probabilities when the run has them (the headline), and
+    beside them the fixed threshold on the raw sigmoid outputs: the untuned rule, which a calibration fitted on the
+    selection split would otherwise shift."""
+    at_fixed = per_label_report(raw, labels, names, fixed)
+    if not record.get("per_label"):
+        return at_fixed
+    tuned = per_label_report(probs, labels, names, threshold_vector(record, names))
+    return {**tuned, "thresholds_tuned_on": record.get("tuned_on"),
+            "at_fixed_threshold": {"threshold": fixed, **{k: at_fixed[k] for k in SUMMARY_KEYS}}}
+
+
+def choices(split: str, roles: dict, tuned_on: str | None, calibrated_on: str | None) -> list[str]:
+    """What this split chose: any choice makes numbers measured on it optimistic."""
+    made = ["picked the best epoch"] if split == roles.get("selection") else []
+    made += ["tuned the thresholds"] if split == tuned_on else []
+    return made + (["fitted the calibration"] if split == calibrated_on else [])
+
+
+def calibration_summary(calibration: Calibration, raw: torch.Tensor, probs: torch.Tensor,
+                        labels: torch.Tensor) -> dict:
+    before = calibration_errors(raw, labels)
+    after = calibration_errors(probs, labels) if calibration.method else before
+    return {"method": calibration.method, "fitted_on": calibration.fitted_on,
+            **{f"{key}_before": value for key, value in before.items()},
+            **{f"{key}_after": value for key, value in after.items()}}
+
+
+def report_split(run: TrainedRun, datamodule: EmotionDataModule, split: str) -> dict:
+    """Writes eval_<split>/{metrics.json, per_class.csv, report.md, probabilities.npy, raw_probabilities.npy,
+    labels.npy, *.png}. The tuned scores are computed on the calibrated probabilities that `emotune predict` gives
+    (probabilities.npy holds them; the tuned thresholds decide as before calibration); the fixed-threshold scores
+    on the raw sigmoid outputs."""
+    logits = predict_logits(run.model, datamodule.loader(split), precision=run.precision)
+    raw, probs = torch.sigmoid(logits), run.calibration.probabilities(logits)
+    labels = torch.from_numpy(datamodule.split(split).labels)
+    report = with_thresholds(run.thresholds, datamodule.label_names, run.cfg.model.threshold, probs, labels, raw)
+    report["calibration"] = calibration_summary(run.calibration, raw, probs, labels)
+    tuned_on = run.thresholds.get("tuned_on") if run.thresholds.get("per_label") else None
+    chose = choices(split, run.roles, tuned_on, run.calibration.fitted_on)
+    if chose:
+        log.warning("%s %s: these %s scores are optimistic", split, " and ".join(chose), split)
+    report.update(split=split, roles=run.roles, chose=chose, optimistic=bool(chose), leaky=datamodule.leaky)
+    out_dir = ensure_writable_dir(eval_dir(run.path, split), "evaluation output")
+    atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
+    atomic_write(out_dir / RAW_PROBABILITIES, lambda tmp: save_npy(tmp, raw.numpy().astype(np.float32)))
+    atomic_write(out_dir / TRUTH, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
+    if run.cfg.report.plots:
+        write_plots(report, probs, labels, datamodule.label_names, out_dir, raw)
+    title = f"{run.path.name} on {split} ({run.weights} weights)"
+    print_table(report, title)
+    write_report(report, out_dir, title)
+    return report
+
+
+def evaluate(run_dir: Path, split: str = "report", checkpoint: str = "best",
+             data_overrides: DictConfig | None = None) -> dict:
+    """`split=report` is the run's report split (test with a test split, else val)."""
+    run = load_run(run_dir, checkpoint)
+    split = run.roles["report"] if split == "report" else split
+    if run.weights == "last" and (run.thresholds.get("per_label") or run.calibration.method):
+        log.warning("The calibration and the tuned thresholds were fitted to the best weights; with the last ones "
+                    "the fixed threshold is the fairer headline")
+    return report_split(run, run.datamodule(OmegaConf.merge(run.cfg.data, data_overrides or {})), split)
