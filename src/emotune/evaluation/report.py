@@ -1,4 +1,4 @@
-"""Renders a per-label report as a terminal table, metrics.json, per_class.csv and report.md."""
+"""Renders a per-label report as a terminal table, a per-class CSV and markdown (the caller names the files)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from rich.table import Table
 
 from emotune.evaluation.plots import PLOTS
 from emotune.evaluation.protocol import Protocol
-from emotune.utils.atomic import write_json, write_text
 
 COLUMNS = ("precision", "recall", "f1", "accuracy", "support")
 HEADERS = {"f1": "F1", "support": "N"}
@@ -88,12 +87,9 @@ def markdown(report: dict, title: str, out_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: dict, out_dir: Path, title: str) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def per_class_csv(report: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("label", *COLUMNS))
     writer.writerows(rows(report))
-    write_json(out_dir / "metrics.json", report)
-    write_text(out_dir / "per_class.csv", buffer.getvalue())
-    write_text(out_dir / "report.md", markdown(report, title, out_dir))
+    return buffer.getvalue()

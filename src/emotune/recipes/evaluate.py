@@ -15,12 +15,12 @@ from emotune.data.datamodule import EmotionDataModule
 from emotune.evaluation.calibration import Calibration, calibration_errors
 from emotune.evaluation.per_label import per_label_report
 from emotune.evaluation.plots import write_plots
-from emotune.evaluation.report import print_table, write_report
+from emotune.evaluation.report import markdown, per_class_csv, print_table
 from emotune.inference.scoring import predict_logits
-from emotune.run.files import PROBABILITIES, RAW_PROBABILITIES, TRUTH, eval_dir
+from emotune.run.files import METRICS, PER_CLASS, PROBABILITIES, RAW_PROBABILITIES, REPORT, TRUTH, eval_dir
 from emotune.run.loader import TrainedRun, load_run
 from emotune.run.thresholds import threshold_vector
-from emotune.utils.atomic import atomic_write, ensure_writable_dir, save_npy
+from emotune.utils.atomic import atomic_write, ensure_writable_dir, save_npy, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,14 @@ def calibration_summary(calibration: Calibration, raw: torch.Tensor, probs: torc
     return {"method": calibration.method, "fitted_on": calibration.fitted_on,
             **{f"{key}_before": value for key, value in before.items()},
             **{f"{key}_after": value for key, value in after.items()}}
+
+
+def write_report(report: dict, out_dir: Path, title: str) -> None:
+    """metrics.json, per_class.csv and report.md; the plots, which report.md embeds, are written before it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / METRICS, report)
+    write_text(out_dir / PER_CLASS, per_class_csv(report))
+    write_text(out_dir / REPORT, markdown(report, title, out_dir))
 
 
 def report_split(run: TrainedRun, datamodule: EmotionDataModule, split: str) -> dict:

@@ -8,6 +8,7 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from emotune.evaluation.metrics import PER_LABEL
+from emotune.run.files import LABEL_COUNTS_PLOT
 
 
 def log_config(loggers: list[Logger], cfg: DictConfig, train_counts: dict) -> None:
@@ -26,7 +27,7 @@ def log_results(loggers: list[Logger], run_dir: Path, summary: dict, label_names
     for logger in loggers:
         if isinstance(logger, WandbLogger):
             logger.log_table("val/per_label", columns=["label", *PER_LABEL], data=rows)
-            logger.log_image("train/label_counts", [str(run_dir / "label_counts.png")])
+            logger.log_image("train/label_counts", [str(run_dir / LABEL_COUNTS_PLOT)])
             if summary["best"] is not None:
                 logger.experiment.summary.update({**best, "best_epoch": summary["best"]["epoch"]})
             logger.experiment.finish()  # closes the run, so the next run of a multirun starts its own

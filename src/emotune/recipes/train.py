@@ -26,7 +26,7 @@ from emotune.recipes.preflight import selection_problems
 from emotune.recipes.run_logging import log_config, log_results
 from emotune.run.checkpoint_io import check_resume
 from emotune.run.export import clear_finished
-from emotune.run.files import CONFIG, LABELS, METRICS, RUN_INFO, input_state_dir
+from emotune.run.files import CONFIG, LABEL_COUNTS, LABEL_COUNTS_PLOT, LABELS, METRICS, RUN_INFO, input_state_dir
 from emotune.run.record import RunRecord, read_overrides
 from emotune.run.summary import objective
 from emotune.run.thresholds import threshold_split
@@ -90,7 +90,7 @@ def write_run_start(run_dir: Path, cfg: DictConfig, datamodule: EmotionDataModul
     write_json(run_dir / LABELS, labels.as_dict())
     write_json(run_dir / RUN_INFO, run_info(cfg, datamodule))
     datamodule.save_state(input_state_dir(run_dir, datamodule.reads_tokens))
-    write_label_counts(datamodule.label_names, train_counts, run_dir)
+    write_label_counts(datamodule.label_names, train_counts, run_dir / LABEL_COUNTS, run_dir / LABEL_COUNTS_PLOT)
 
 
 def train(cfg: DictConfig) -> dict:

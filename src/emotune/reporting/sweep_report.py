@@ -9,6 +9,7 @@ from pathlib import Path
 
 from emotune.reporting.optuna_study import study_location
 from emotune.reporting.runs import comparability_warnings
+from emotune.run.files import REPORT
 from emotune.run.record import RunRecord
 from emotune.utils.atomic import write_text
 
@@ -70,10 +71,10 @@ def write_sweep_report(multirun_dir: Path, baseline: str | None = None) -> str:
         from emotune.reporting.ablation import ablation_section  # numpy and matplotlib, only for this
 
         text = warnings + "\n" + ablation_section(runs, varying(runs)[0], multirun_dir, baseline)
-        write_text(multirun_dir / "report.md", text + "\n## Per run\n\n" + markdown(runs, []))
+        write_text(multirun_dir / REPORT, text + "\n## Per run\n\n" + markdown(runs, []))
         return text
     text = markdown(runs, comparability_warnings(runs))
-    write_text(multirun_dir / "report.md", text + "\n![macro-F1 per run](report.png)\n")
+    write_text(multirun_dir / REPORT, text + "\n![macro-F1 per run](report.png)\n")
     bar_plot(runs, multirun_dir / "report.png")
     return text
 
@@ -85,5 +86,5 @@ def optuna_report(multirun_dir: Path, runs: list[RunRecord], study: tuple[str | 
     from emotune.reporting.optuna_study import optuna_section  # optuna and matplotlib, only for this
 
     text = optuna_section(multirun_dir, runs, *study)
-    write_text(multirun_dir / "report.md", text + "\n## Per run\n\n" + markdown(runs, comparability_warnings(runs)))
+    write_text(multirun_dir / REPORT, text + "\n## Per run\n\n" + markdown(runs, comparability_warnings(runs)))
     return text

@@ -10,7 +10,9 @@ from pathlib import Path
 CONFIG, LABELS, RUN_INFO = "config.yaml", "labels.json", "run.json"  # written when training starts
 THRESHOLDS, MANIFEST, HEAD = "thresholds.json", "export.json", "head.safetensors"  # written when it finishes
 CALIBRATION = "calibration.json"  # written when it finishes; a run without one reports raw sigmoid outputs
-METRICS = "metrics.json"  # the best and final validation metrics
+METRICS = "metrics.json"  # the best and final validation metrics; in eval_<split>/, that split's report
+PER_CLASS, REPORT = "per_class.csv", "report.md"  # in eval_<split>/
+LABEL_COUNTS, LABEL_COUNTS_PLOT = "label_counts.csv", "label_counts.png"  # train positives before/after resampling
 MODEL_CARD = "README.md"  # the hub-style model card, written last
 HYDRA_OVERRIDES = Path(".hydra", "overrides.yaml")  # Hydra's record of a train.py command line
 # in eval_<split>/, for ablation statistics: calibrated probabilities (tuned thresholds), raw sigmoid outputs (fixed)

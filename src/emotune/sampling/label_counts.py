@@ -13,12 +13,12 @@ from emotune.utils.plotting import plt, save_png
 log = logging.getLogger(__name__)
 
 
-def write_label_counts(names: list[str], counts: dict[str, list[int]], out_dir: Path) -> None:
-    """Writes label_counts.csv and label_counts.png, and logs the totals."""
+def write_label_counts(names: list[str], counts: dict[str, list[int]], table: Path, chart: Path) -> None:
+    """Writes the counts as CSV to `table` and as a chart to `chart`, and logs the totals."""
     rows = list(zip(names, counts["before"], counts["after"]))
     lines = ["label,before,after"] + [f"{n},{b},{a}" for n, b, a in rows]
-    write_text(out_dir / "label_counts.csv", "\n".join(lines) + "\n")
-    bar_chart(names, counts, out_dir / "label_counts.png")
+    write_text(table, "\n".join(lines) + "\n")
+    bar_chart(names, counts, chart)
     log.info("Train positives per label, before -> after resampling: %s",
              ", ".join(f"{n} {b}->{a}" for n, b, a in rows))
 

@@ -8,7 +8,8 @@ import torch
 from rich.console import Console
 
 from emotune.evaluation.per_label import per_label_report
-from emotune.evaluation.report import print_table, write_report
+from emotune.evaluation.report import print_table
+from emotune.recipes.evaluate import write_report
 
 NAMES = ["anger", "joy", "sadness"]
 LABELS = torch.tensor([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0]])
