@@ -97,6 +97,10 @@ def test_the_monitor_names_are_the_logged_ones(tmp_path: Path, small_table_overr
                                                            "callbacks.model_checkpoint.monitor=val/loss"])
     assert preflight(cfg) == ["callbacks.model_checkpoint.mode=max: val/loss is better when lower, so mode should be "
                               "min"]
+    early = ["+callbacks.early_stopping._target_=lightning.pytorch.callbacks.EarlyStopping",
+             "+callbacks.early_stopping.monitor=val/f1_macro", "+callbacks.early_stopping.mode=max"]
+    cfg = compose_train(tmp_path, small_table_overrides + ["experiment=quickstart", *early])
+    assert preflight(cfg)[0].startswith("callbacks.early_stopping.monitor=val/f1_macro: expected val/loss or")
 
 
 @pytest.mark.parametrize(("name", "expected"), [("constant", [1.0] * 10), ("cosine", None)])

@@ -64,6 +64,8 @@ def parse_tsv(path: Path, n_labels: int) -> tuple[list[str], list[list[int]]]:
 class GoEmotions:
     """The official train/dev/test splits as train/val/test, under one of the label sets."""
 
+    dataset = "google-research-datasets/go_emotions"
+
     def __init__(
         self,
         data_dir: str,

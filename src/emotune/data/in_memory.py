@@ -8,6 +8,8 @@ from emotune.data.labeled_texts import LabeledTexts
 
 
 class TextsSource:
+    dataset = None
+
     def __init__(self, texts: list[str], label_names: list[str], origin: str = "<input>") -> None:
         self.texts, self.label_names, self.origin = texts, list(label_names), origin
 

@@ -12,6 +12,7 @@ class DataSource(Protocol):
     """Label names in model order, and each split as texts with a multi-hot matrix over those names."""
 
     label_names: list[str]
+    dataset: str | None  # the hub id of a published dataset the rows are, for the model card; None for own data
 
     def load(self, split: str) -> LabeledTexts:
         """Raises ValueError naming the split and the key to set when the source has no such split."""

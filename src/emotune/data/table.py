@@ -47,6 +47,8 @@ def split_labels(value: object, delimiter: str) -> list[str]:
 class TableSource:
     """Reads `train_file`, `val_file`, `test_file`; labels are names or integer ids, as a list or a string."""
 
+    dataset = None
+
     def __init__(
         self,
         train_file: str,

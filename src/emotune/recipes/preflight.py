@@ -112,10 +112,11 @@ def model_problems(cfg: DictConfig) -> list[str]:
 
 
 def monitor_problems(cfg: DictConfig) -> list[str]:
-    """The checkpoint monitor picks the best epoch: a key the module never logs would fail only after an epoch."""
+    """A monitor (the checkpoint's picks the best epoch) on a key the module never logs would fail only after an
+    epoch."""
     problems = []
     for name, entry in (cfg.get("callbacks") or {}).items():
-        if not isinstance(entry, DictConfig) or not str(entry.get("_target_", "")).endswith("ModelCheckpoint"):
+        if not isinstance(entry, DictConfig) or "monitor" not in entry:  # ModelCheckpoint, EarlyStopping
             continue
         monitor, mode = entry.get("monitor"), entry.get("mode", "min")
         if monitor is None:

@@ -77,6 +77,7 @@ class RunStart(Callback):
 def run_info(cfg: DictConfig, datamodule: EmotionDataModule) -> dict:
     """run.json: what the data was, which split plays which role, and what the model reads."""
     return {"data_hash": datamodule.data_hash(), "train_hash": datamodule.train_hash(), "seed": cfg.seed,
+            "dataset": datamodule.source.dataset, "input": "tokens" if datamodule.reads_tokens else "embedding",
             "input_width": datamodule.input_width, "roles": datamodule.roles.as_dict(), "leaky": datamodule.leaky}
 
 

@@ -13,6 +13,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 from omegaconf import DictConfig
 
+from emotune.data.goemotions import GoEmotions
 from emotune.evaluation.protocol import Protocol
 from emotune.run import files
 from emotune.run.record import RunRecord
@@ -21,7 +22,7 @@ from emotune.utils.atomic import write_text
 from emotune.utils.hub import looks_like_path
 
 LICENSE = "apache-2.0"  # the project's (pyproject.toml); a backbone's own license also binds its weights
-GOEMOTIONS = "google-research-datasets/go_emotions"
+GOEMOTIONS = GoEmotions.dataset
 # Report-split summary keys, as (hub metric type, averaging, label); the selection split quotes the first two.
 REPORTED = {"macro_f1": ("f1", "macro", "macro-F1"), "micro_f1": ("f1", "micro", "micro-F1"),
             "macro_precision": ("precision", "macro", "macro precision"),
@@ -29,8 +30,8 @@ REPORTED = {"macro_f1": ("f1", "macro", "macro-F1"), "micro_f1": ("f1", "micro",
 SELECTED = ("macro_f1", "micro_f1")
 
 
-def is_goemotions(cfg: DictConfig) -> bool:
-    return str(cfg.data._target_).rsplit(".", 1)[-1] == "GoEmotions"
+def is_goemotions(run: RunRecord) -> bool:
+    return run.info.get("dataset") == GOEMOTIONS
 
 
 def backbone_name(cfg: DictConfig) -> str | None:
@@ -89,7 +90,7 @@ def measurements(run: RunRecord) -> list[tuple[str, str, dict[str, float]]]:
 
 
 def card_data(run: RunRecord) -> ModelCardData:
-    goemotions = is_goemotions(run.cfg)
+    goemotions = is_goemotions(run)
     name = (f"GoEmotions ({run.cfg.data.label_set} labels)" if goemotions
             else Path(run.cfg.data.train_file).name) + (" (leaky audit replay)" if run.leaky else "")
     results = [EvalResult(task_type="text-classification", task_name="Multi-label emotion classification",
@@ -172,7 +173,7 @@ def limitation_lines(run: RunRecord) -> list[str]:
             "what the model saw.",
             "- GoEmotions' labels are noisy: an external audit of 1,000 of its comments found strong "
             "label errors in about 30% of them. That is the audit's figure, not one this run measured; every score "
-            "here is against those labels."] if is_goemotions(run.cfg) else [
+            "here is against those labels."] if is_goemotions(run) else [
         f"- Trained on `{Path(run.cfg.data.train_file).name}` only: the model knows the language, domain and "
         "labelling conventions of those rows, and inherits any noise in their labels."]
     leaky = ["- **Leaky audit replay**: synthetic training rows were built from evaluation rows, so the numbers "
@@ -212,13 +213,13 @@ def usage_lines(run: RunRecord) -> list[str]:
             "thresholds; `--threshold T` uses one threshold for every label instead."
             + (f" The backbone `{backbone}` must be a local folder or reachable on the hub." if backbone else ""),
             "", "From Python: `emotune.run.loader.load_run(DIR)` then `emotune.inference.probabilities(run, texts)`.",
-            *exportable(run.cfg), "", "## Reproduce", "", *reproduce]
+            *exportable(run), "", "## Reproduce", "", *reproduce]
 
 
-def exportable(cfg: DictConfig) -> list[str]:
+def exportable(run: RunRecord) -> list[str]:
     """A token-input run with the transformers classifier also loads without emotune, once exported."""
-    net = cfg.model.net
-    if not str(net._target_).endswith("TextClassifierNet"):
+    cfg, net = run.cfg, run.cfg.model.net
+    if run.info.get("input") != "tokens":
         return []
     onnx = ("`emotune export --run-dir DIR --format onnx --output OUT [--quantize int8]` writes an ONNX graph that "
             "`emotune predict --onnx OUT` scores with onnxruntime.")
