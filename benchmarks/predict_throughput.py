@@ -3,7 +3,7 @@
     python benchmarks/predict_throughput.py --run-dir outputs/minilm --data-dir ../shared/data/goemotions \
         --batch-size 64 --threads 2
 
-(a) eager: emotune's own inference path (`emotune.inference.probabilities`, Lightning's predict loop);
+(a) eager: emotune's own inference path (`emotune.inference.RunScorer`, Lightning's predict loop);
 (b) pipeline: transformers' `pipeline("text-classification", top_k=None)` on the run's `emotune export --format hf`
     folder (missing, with the reason, for a run that does not export: pooling=mean);
 (c) onnx fp32 and (d) onnx int8: `emotune export --format onnx [--quantize int8]`,
@@ -29,7 +29,7 @@ from torchmetrics.classification import MultilabelF1Score
 from emotune.export.hf import export_hf
 from emotune.export.onnx import export_onnx
 from emotune.inference.onnx_scoring import ONNX_MODEL, OnnxScorer
-from emotune.inference.scoring import probabilities
+from emotune.inference.scoring import RunScorer
 from emotune.run.loader import TrainedRun, load_run
 
 WARMUP = 16  # texts
@@ -84,8 +84,9 @@ def main() -> None:
     run = load_run(run_dir, accelerator="cpu")
     texts, labels = val_split(run, args.data_dir, args.texts)
     thresholds = run.threshold_vector(None)
+    eager = RunScorer(run)
     paths: dict[str, Callable[[list[str]], np.ndarray]] = {
-        "eager (emotune.inference)": lambda batch: probabilities(run, batch, args.batch_size)}
+        "eager (emotune.inference)": lambda batch: eager.probabilities(batch, args.batch_size)}
     notes = []
     with tempfile.TemporaryDirectory() as tmp:
         piped = pipeline_scorer(run_dir, Path(tmp, "hf"), args.batch_size)

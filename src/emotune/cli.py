@@ -8,47 +8,25 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 
 def predict(args: argparse.Namespace) -> None:
     from emotune.inference.onnx_scoring import read_config
     from emotune.inference.prediction_io import read_texts, write_predictions
+    from emotune.inference.scorer import open_scorer
     from emotune.run.files import check_run_dir
     from emotune.utils.atomic import ensure_writable_dir
 
     if args.output != "-":
         ensure_writable_dir(Path(args.output).parent, f"--output {args.output}")
     if args.onnx:
-        if args.uncalibrated:
-            raise ValueError("--uncalibrated applies to --run-dir only: an ONNX export has the calibration folded "
-                             "into its head")
         read_config(Path(args.onnx))
     else:
         check_run_dir(Path(args.run_dir))
-    lines, texts = read_texts(args.input, args.text_column)
-    probs, names, thresholds = (score_onnx if args.onnx else score_run)(args, texts)
-    write_predictions(args.output, lines, texts, probs, names, thresholds)
-
-
-def score_run(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    from emotune.inference.scoring import probabilities  # the model code loads only once the inputs are known good
-    from emotune.run.loader import load_run
-
-    run = load_run(args.run_dir)
-    calibrated = not args.uncalibrated
-    return (probabilities(run, texts, args.batch_size, calibrated), run.label_names,
-            run.threshold_vector(args.threshold, calibrated))
-
-
-def score_onnx(args: argparse.Namespace, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
-    from emotune.inference.onnx_scoring import OnnxScorer
-
-    scorer = OnnxScorer(args.onnx)
-    return scorer.probabilities(texts, args.batch_size), scorer.label_names, scorer.threshold_vector(args.threshold)
+    lines, texts = read_texts(args.input, args.text_column)  # the model loads only once the inputs are known good
+    scorer = open_scorer(args.run_dir, args.onnx, calibrated=not args.uncalibrated)
+    probs = scorer.probabilities(texts, args.batch_size)
+    write_predictions(args.output, lines, texts, probs, scorer.label_names, scorer.thresholds(args.threshold))
 
 
 def export(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from emotune.export.hf import export_hf
-from emotune.inference.scoring import probabilities
+from emotune.inference.scoring import RunScorer
 from emotune.recipes.train import train
 from emotune.run.files import ADAPTER, CALIBRATION, HEAD, PROBABILITIES, eval_dir
 from emotune.run.loader import load_run
@@ -63,7 +63,7 @@ def test_real_rows_overfit_and_the_run_reloads_to_equal_probabilities(real_run, 
     run_dir = real_run(model, quant)
     losses = epoch_losses(run_dir)
     assert len(losses) == 6 and losses[-1] < 0.7 * losses[0], losses
-    reloaded = probabilities(load_run(run_dir, accelerator="cpu"), val_texts(real_goemotions))
+    reloaded = RunScorer(load_run(run_dir, accelerator="cpu")).probabilities(val_texts(real_goemotions))
     in_training = np.load(eval_dir(run_dir, "val") / PROBABILITIES)  # scored by the trained model in memory
     np.testing.assert_allclose(reloaded, in_training, atol=1e-5)
 
@@ -74,7 +74,7 @@ def test_the_export_loads_with_transformers_classes_to_equal_probabilities(real_
     """Unquantized runs are checked merged (a standalone model), nf4 runs as an adapter on the nf4 base."""
     run_dir, texts = real_run(model, quant), val_texts(real_goemotions)[:8]
     run = load_run(run_dir, accelerator="cpu")
-    want = probabilities(run, texts)
+    want = RunScorer(run).probabilities(texts)
     quantization = instantiate(run.cfg.quant) if quant == "nf4" else None
     with torch.no_grad():
         if model == "text":

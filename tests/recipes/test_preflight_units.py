@@ -13,7 +13,6 @@ from hydra.utils import instantiate
 
 from emotune.backbone.placement import backbone_device_map
 from emotune.data import GoEmotions, TableSource
-from emotune.data.in_memory import TextsSource
 from emotune.data.protocols import DataSource
 from emotune.encoders import LsaEncoder, SentenceTransformerEncoder
 from emotune.encoders.protocol import FittedEncoder, TextEncoder
@@ -81,7 +80,6 @@ def test_logger_and_callbacks_none_instantiate_nothing(tmp_path: Path) -> None:
 
 def test_sources_and_encoders_meet_their_protocols(tmp_path: Path, keyword_jsonl: Path) -> None:
     assert isinstance(TableSource(str(keyword_jsonl)), DataSource)
-    assert isinstance(TextsSource(["a"], ["joy"]), DataSource)
     folder = write_goemotions(tmp_path / "goemotions", {"train.tsv": goemotions_rows(10)})
     assert isinstance(GoEmotions(str(folder), verify_checksums=False, download=False), DataSource)
     assert isinstance(LsaEncoder(), FittedEncoder) and isinstance(SentenceTransformerEncoder("x"), TextEncoder)

@@ -9,11 +9,12 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from emotune.data.label_stats import LabelStats
 from emotune.data.labeled_texts import LabeledTexts
-from emotune.data.protocols import DataSource
+from emotune.data.protocols import DataSource, ScoringInputs
 from emotune.evaluation.roles import resolve_roles
 from emotune.sampling.pipeline import TrainResampler
 
@@ -84,6 +85,12 @@ class EmotionDataModule(L.LightningDataModule):
 
     def save_state(self, folder: Path) -> None:
         """Writes what turns raw text into model input (a fitted encoder, a tokenizer) into `folder`."""
+
+    @classmethod
+    def scoring_inputs(cls, cfg: DictConfig, folder: Path, input_width: int | None) -> ScoringInputs:
+        """What scoring uses instead of a datamodule: `cfg` is the run's datamodule config, `folder` the state
+        `save_state` wrote; no splits, no resampling, no cache."""
+        raise NotImplementedError
 
     def load_state(self, folder: Path, input_width: int | None = None) -> None:
         """Restores what `save_state` wrote, so evaluation encodes exactly as training did. `input_width` is

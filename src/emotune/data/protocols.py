@@ -1,10 +1,15 @@
-"""What a data source must provide: `data=goemotions`, `data=table` and texts to score all satisfy it."""
+"""What a data source must provide (`data=goemotions` and `data=table` satisfy it), and what turns texts to score
+into model rows (each datamodule's `scoring_inputs`)."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from emotune.data.labeled_texts import LabeledTexts
+
+if TYPE_CHECKING:
+    from torch.utils.data import Dataset
 
 
 @runtime_checkable
@@ -21,3 +26,13 @@ class DataSource(Protocol):
     def has_split(self, split: str) -> bool:
         """Whether `load(split)` has rows to give without fetching anything: a test split decides the roles."""
         ...
+
+
+@runtime_checkable
+class ScoringInputs(Protocol):
+    """Texts to model rows with a run's own fitted encoder or tokenizer: no splits, no resampling, no cache. A row's
+    first element is the model's input, as in training batches."""
+
+    collate_fn: Callable | None
+
+    def dataset(self, texts: list[str]) -> Dataset: ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import DictConfig
 from torch.utils.data import Dataset, Sampler
 from transformers import PreTrainedTokenizerBase
 from transformers.trainer_pt_utils import LengthGroupedSampler
@@ -39,6 +40,23 @@ class PadCollator:
     def __call__(self, rows: list[tuple[list[int], torch.Tensor]]) -> tuple[dict, torch.Tensor]:
         inputs = self.tokenizer.pad([{"input_ids": ids} for ids, _ in rows], return_tensors="pt")
         return dict(inputs), torch.stack([labels for _, labels in rows])
+
+
+class TokenInputs:
+    """Texts to score, tokenized as training tokenized them: truncated to the run's max_length, padded per batch."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, max_length: int) -> None:
+        self.tokenizer, self.max_length = tokenizer, max_length
+
+    @property
+    def collate_fn(self) -> PadCollator:
+        return PadCollator(self.tokenizer)
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+
+    def dataset(self, texts: list[str]) -> TokenRows:
+        return TokenRows(self.token_ids(texts), np.zeros((len(texts), 0), np.float32))
 
 
 class TextDataModule(EmotionDataModule):
@@ -83,8 +101,7 @@ class TextDataModule(EmotionDataModule):
 
     def tokens(self, name: str) -> list[list[int]]:
         if name not in self._tokens:
-            texts = self.split(name).texts
-            self._tokens[name] = self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+            self._tokens[name] = TokenInputs(self.tokenizer, self.max_length).token_ids(self.split(name).texts)
         return self._tokens[name]
 
     def make_dataset(self, name: str, X: np.ndarray, Y: np.ndarray) -> TokenRows:
@@ -97,3 +114,8 @@ class TextDataModule(EmotionDataModule):
     def load_state(self, folder: Path, input_width: int | None = None) -> None:
         self.tokenizer_source, self._tokenizer = folder, None
         self._tokens.clear()
+
+    @classmethod
+    def scoring_inputs(cls, cfg: DictConfig, folder: Path, input_width: int | None = None) -> TokenInputs:
+        """`cfg`: the run's datamodule config; `folder`: its saved tokenizer."""
+        return TokenInputs(load_tokenizer(folder, cfg.trust_remote_code), cfg.max_length)

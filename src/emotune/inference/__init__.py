@@ -1,17 +1,20 @@
-"""Scoring texts with a trained run: in torch (`scoring`) or from an ONNX export without torch (`onnx_scoring`).
+"""Scoring texts with a trained run: one `Scorer` interface (`scorer`), in torch (`scoring.RunScorer`) or from an
+ONNX export without torch (`onnx_scoring.OnnxScorer`), and the files `emotune predict` reads and writes.
 
-`emotune.inference.probabilities` and `predict_logits` stay importable from here, resolved on first use, so that
-importing `emotune.inference.onnx_scoring` never loads torch."""
+`RunScorer` and `predict_logits` are importable from here, resolved on first use, so that `open_scorer` and the
+ONNX scorer never load torch."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["predict_logits", "probabilities"]
+from emotune.inference.scorer import Scorer, decide, open_scorer
+
+__all__ = ["RunScorer", "Scorer", "decide", "open_scorer", "predict_logits"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in ("RunScorer", "predict_logits"):
         from emotune.inference import scoring
 
         return getattr(scoring, name)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emotune.inference.scorer import check_texts, in_input_order, length_order
+
 ONNX_MODEL, ONNX_CONFIG = "model.onnx", "config.json"
 INPUTS, OUTPUT = ("input_ids", "attention_mask"), "logits"  # the names optimum's ORTModelForSequenceClassification uses
 
@@ -37,8 +39,8 @@ def read_config(folder: Path) -> dict:
 
 
 class OnnxScorer:
-    """The folder's tokenizer pads each batch to its longest row and truncates to its `model_max_length` (the run's
-    datamodule.max_length), as training encoded texts."""
+    """A `Scorer` for an ONNX export. The folder's tokenizer pads each batch to its longest row and truncates to its
+    `model_max_length` (the run's datamodule.max_length), as training encoded texts."""
 
     def __init__(self, folder: str | Path, threads: int | None = None) -> None:
         check_installed("onnxruntime")
@@ -48,7 +50,7 @@ class OnnxScorer:
         self.folder = Path(folder)
         config = read_config(self.folder)
         self.label_names = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
-        self.thresholds = np.array([float(config["thresholds"][name]) for name in self.label_names])
+        self.tuned = np.array([float(config["thresholds"][name]) for name in self.label_names])
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -56,25 +58,21 @@ class OnnxScorer:
                                             providers=["CPUExecutionProvider"])
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
 
-    def threshold_vector(self, override: float | None = None) -> np.ndarray:
-        return self.thresholds if override is None else np.full(len(self.label_names), override)
+    def thresholds(self, override: float | None = None) -> np.ndarray:
+        return self.tuned if override is None else np.full(len(self.label_names), override)
 
     def logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Batches of texts of similar length (by characters), so little of each batch is padding; the rows come
-        back in the order of `texts`."""
-        order = np.argsort([len(text) for text in texts], kind="stable")
+        """Batches of texts of similar length, in the order of `texts`."""
+        order = length_order(texts)
         batches = []
         for start in range(0, len(texts), batch_size):
             encoded = self.tokenizer([texts[i] for i in order[start:start + batch_size]], padding=True,
                                      truncation=True, return_tensors="np")
             feed = {name: encoded[name].astype(np.int64) for name in INPUTS}
             batches.append(self.session.run([OUTPUT], feed)[0])
-        logits = np.empty((len(texts), batches[0].shape[1]), dtype=batches[0].dtype)
-        logits[order] = np.concatenate(batches)
-        return logits
+        return in_input_order(np.concatenate(batches), order)
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """(n_texts, n_labels) sigmoid probabilities, in the order of `texts`."""
-        if not texts:
-            raise ValueError("nothing to score: the input holds no texts")
+        check_texts(texts)
         return np.exp(-np.logaddexp(0.0, -self.logits(texts, batch_size).astype(np.float64))).astype(np.float32)

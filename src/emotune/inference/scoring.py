@@ -1,5 +1,5 @@
-"""The one inference path: texts or a split become logits through Lightning's `Trainer.predict`, and the run's
-calibration turns those into probabilities."""
+"""Scoring in torch: a split (evaluation) or texts (`RunScorer`) become logits through Lightning's
+`Trainer.predict`, and the run's calibration turns those into probabilities."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import logging
 import lightning as L
 import numpy as np
 import torch
+from hydra.utils import get_class
 from torch.utils.data import DataLoader
 
-from emotune.data.in_memory import TextsSource
+from emotune.inference.scorer import check_texts, in_input_order, length_order
 from emotune.model import EmotionClassifier
+from emotune.run.files import input_state_dir
 from emotune.run.loader import TrainedRun
 from emotune.utils.resolvers import best_precision
 
@@ -38,12 +40,31 @@ def predict_logits(model: EmotionClassifier, loader: DataLoader, accelerator: st
     return torch.cat(trainer.predict(model, loader)).float()
 
 
-def probabilities(run: TrainedRun, texts: list[str], batch_size: int = 64, calibrated: bool = True) -> np.ndarray:
-    """(n_texts, n_labels) probabilities from a loaded run, encoded exactly as its training data was; calibrated
-    unless asked for the model's raw sigmoid outputs."""
-    if not texts:
-        raise ValueError("nothing to score: the input holds no texts")
-    datamodule = run.datamodule(source=TextsSource(texts, run.label_names))
-    datamodule.eval_batch_size = batch_size
-    logits = predict_logits(run.model, datamodule.loader("predict"), progress=len(texts) >= PROGRESS_FROM)
-    return (run.calibration.probabilities(logits) if calibrated else torch.sigmoid(logits)).numpy()
+class RunScorer:
+    """A `Scorer` for a loaded run: texts become rows through the run's own encoder or tokenizer (the datamodule
+    class's `scoring_inputs`: no splits, no resampling, no embedding cache), logits through Lightning's predict loop,
+    and probabilities through the run's calibration unless `calibrated=False` asks for the raw sigmoid outputs."""
+
+    def __init__(self, run: TrainedRun, calibrated: bool = True) -> None:
+        self.run, self.calibrated = run, calibrated
+        self.label_names = run.label_names
+        datamodule_class = get_class(run.cfg.datamodule._target_)
+        state = input_state_dir(run.path, datamodule_class.reads_tokens)
+        self.inputs = datamodule_class.scoring_inputs(run.cfg.datamodule, state, run.input_width)
+
+    def thresholds(self, override: float | None = None) -> np.ndarray:
+        return self.run.threshold_vector(override, self.calibrated)
+
+    def logits(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
+        """In the order of `texts`, scored in batches of similar length."""
+        order = length_order(texts)
+        loader = DataLoader(self.inputs.dataset([texts[i] for i in order]), batch_size=batch_size,
+                            collate_fn=self.inputs.collate_fn)
+        logits = predict_logits(self.run.model, loader, precision=self.run.precision,
+                                progress=len(texts) >= PROGRESS_FROM)
+        return in_input_order(logits, order)
+
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        check_texts(texts)
+        logits = self.logits(texts, batch_size)
+        return (self.run.calibration.probabilities(logits) if self.calibrated else torch.sigmoid(logits)).numpy()

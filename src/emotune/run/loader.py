@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 from emotune.data import build_datamodule
 from emotune.data.datamodule import EmotionDataModule
 from emotune.data.label_stats import LabelStats
-from emotune.data.protocols import DataSource
 from emotune.evaluation.calibration import Calibration
 from emotune.model import EmotionClassifier, build_classifier
 from emotune.model.module import REBUILD_KEY
@@ -60,10 +59,10 @@ class TrainedRun:
     def label_names(self) -> list[str]:
         return self.record.label_names
 
-    def datamodule(self, data_cfg: DictConfig | None = None, source: DataSource | None = None) -> EmotionDataModule:
-        """Encodes as training did (the run's fitted encoder or tokenizer); `data_cfg` points it at other files,
-        `source` hands it texts to score."""
-        datamodule = build_datamodule(self.cfg, data_cfg, source)
+    def datamodule(self, data_cfg: DictConfig | None = None) -> EmotionDataModule:
+        """Labelled splits, encoded as training did (the run's fitted encoder or tokenizer); `data_cfg` points it at
+        other files. Texts to score go through `emotune.inference.RunScorer` instead."""
+        datamodule = build_datamodule(self.cfg, data_cfg)
         datamodule.load_state(input_state_dir(self.path, datamodule.reads_tokens), self.input_width)
         if datamodule.label_names != self.label_names:
             raise ValueError(f"label set mismatch: {self.path / LABELS} has {self.label_names}, the data has "

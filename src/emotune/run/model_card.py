@@ -212,7 +212,7 @@ def usage_lines(run: RunRecord) -> list[str]:
             "`--text-column`); each output row holds every label's score and the labels at or above their "
             "thresholds; `--threshold T` uses one threshold for every label instead."
             + (f" The backbone `{backbone}` must be a local folder or reachable on the hub." if backbone else ""),
-            "", "From Python: `emotune.run.loader.load_run(DIR)` then `emotune.inference.probabilities(run, texts)`.",
+            "", "From Python: `emotune.inference.open_scorer(run_dir=DIR).probabilities(texts)`.",
             *exportable(run), "", "## Reproduce", "", *reproduce]
 
 

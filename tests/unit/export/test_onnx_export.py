@@ -4,6 +4,8 @@
 import contextlib
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from helpers import PROBE_TEXTS, TextRun, assert_close, predicted
 from emotune.cli import main
 from emotune.export.onnx import export_onnx
 from emotune.inference.onnx_scoring import OnnxScorer
-from emotune.inference.scoring import probabilities
+from emotune.inference.scoring import RunScorer
 from emotune.run.loader import load_run
 
 # Measured: 0.0525 at most here, on the tiny Mistral run. Its network's own logits move by 0.03 at most under int8,
@@ -48,6 +50,21 @@ def test_predict_with_onnx_matches_the_run(exported):
     assert (out / "README.md").read_text() == (run.path / "README.md").read_text()
 
 
+def test_predict_with_onnx_runs_with_torch_unimportable(exported):
+    """A deployment without torch: `None` in sys.modules makes `import torch` (and Lightning) fail, and makes
+    transformers see no torch."""
+    run, out = exported
+    code = ("import sys\n"
+            "for name in ('torch', 'lightning', 'pytorch_lightning'):\n"
+            "    sys.modules[name] = None\n"
+            "import emotune.cli\n"
+            f"emotune.cli.main(['predict', '--onnx', {str(out)!r}, '--input', '-', '--output', '-'])\n")
+    done = subprocess.run([sys.executable, "-c", code], input="\n".join(PROBE_TEXTS), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_close([json.loads(line)["probabilities"] for line in done.stdout.splitlines()], run.expected, atol=1e-5)
+
+
 def test_int8_stays_close_and_is_smaller(exported, tmp_path):
     run, fp32 = exported
     out = export_onnx(load_run(run.path, accelerator="cpu"), tmp_path / "int8", quantize="int8")
@@ -62,7 +79,7 @@ def test_a_mean_pooled_run_exports(trained_text_run, tmp_path):
     """No transformers class pools by the mean, but the graph is the run's own network."""
     run_dir = trained_text_run("bert-mean").path
     out = export_onnx(load_run(run_dir, accelerator="cpu"), tmp_path / "onnx")
-    want = probabilities(load_run(run_dir, accelerator="cpu"), PROBE_TEXTS)
+    want = RunScorer(load_run(run_dir, accelerator="cpu")).probabilities(PROBE_TEXTS)
     np.testing.assert_allclose(OnnxScorer(out).probabilities(PROBE_TEXTS), want, atol=1e-5)
     card = (run_dir / "README.md").read_text()  # its model card offers the export that works
     assert "emotune export --run-dir DIR --format onnx" in card and "--format hf" not in card

@@ -12,8 +12,10 @@ import torch
 from helpers import compose_train, keyword_rows
 from peft import PeftModel
 from safetensors.torch import load_file
+from torch.utils.data import DataLoader
 from transformers import AutoModel
 
+from emotune.inference.scoring import RunScorer
 from emotune.recipes.evaluate import evaluate
 from emotune.recipes.train import train
 from emotune.run.loader import load_run
@@ -57,12 +59,10 @@ def test_adapter_loads_with_peft(lora_run, tiny_mistral):
 
 def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_path):
     run = load_run(lora_run, "best")  # the training checkpoint, not the export
-    from emotune.data.in_memory import TextsSource
-
     model = run.model
-    datamodule = run.datamodule(source=TextsSource(TEXTS, model.label_names))
+    inputs = RunScorer(run).inputs  # the run's own encoder, batched here by hand rather than by the scorer
     with torch.no_grad():
-        logits = torch.cat([model(x).float() for x, _ in datamodule.loader("predict")])
+        logits = torch.cat([model(x).float() for x, in DataLoader(inputs.dataset(TEXTS), batch_size=3)])
     expected = run.calibration.probabilities(logits)
     assert run.calibration.method == run.cfg.model.calibration and run.calibration.fitted_on == run.roles["selection"]
     source = tmp_path / "texts.txt"
