@@ -1,6 +1,7 @@
-"""The model card (README.md, hub format) a finished run dir carries. It is built from the run dir's own files only,
-so it can quote no number the run did not write, and it names the protocol of each number: which split measured
-it and what that split chose."""
+"""The model card (README.md, hub format) a finished run dir carries: `model_card.md.jinja` rendered with
+`huggingface_hub.ModelCard.from_template`. What it quotes is built from the run dir's own files only, so it can
+quote no number the run did not write, and it names the protocol of each number: which split measured it and what
+that split chose."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 import shlex
 from pathlib import Path
 
-from huggingface_hub import EvalResult, ModelCardData
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 from omegaconf import DictConfig
@@ -28,6 +29,7 @@ REPORTED = {"macro_f1": ("f1", "macro", "macro-F1"), "micro_f1": ("f1", "micro",
             "macro_precision": ("precision", "macro", "macro precision"),
             "macro_recall": ("recall", "macro", "macro recall"), "exact_match": ("exact_match", None, "exact match")}
 SELECTED = ("macro_f1", "micro_f1")
+TEMPLATE = Path(__file__).with_name("model_card.md.jinja")  # the card's prose and layout
 
 
 def is_goemotions(run: RunRecord) -> bool:
@@ -107,17 +109,16 @@ def card_data(run: RunRecord) -> ModelCardData:
                          model_name=run.path.name if results else None, eval_results=results or None)
 
 
-def model_lines(run: RunRecord) -> list[str]:
-    cfg, names, backbone, lora = run.cfg, run.labels["names"], backbone_name(run.cfg), run.cfg.get("lora") or {}
-    adapter = (f"LoRA r={lora.get('r')} alpha={lora.get('alpha')}, PEFT adapter in `{files.ADAPTER}/`"
-               if run.adapter else "no adapter")
-    encoder = cfg.datamodule.get("encoder")
-    reads = (f"one `{encoder._target_.rsplit('.', 1)[-1]}` embedding per text" if encoder
-             else f"the text's tokens (at most {cfg.datamodule.get('max_length')} of them)")
-    return [f"- Backbone: `{backbone}` ({adapter})" if backbone else "- Backbone: none (a projection and a head)",
-            f"- Input: {reads}",
-            f"- Loss and resampling: {', '.join(choice_tags(cfg))}", f"- Labels ({len(names)}): {', '.join(names)}",
-            f"- Training rows after resampling: {run.labels['n_rows']}; seed {run.info.get('seed')}"]
+def reads(run: RunRecord) -> str:
+    encoder = run.cfg.datamodule.get("encoder")
+    return (f"one `{encoder._target_.rsplit('.', 1)[-1]}` embedding per text" if encoder
+            else f"the text's tokens (at most {run.cfg.datamodule.get('max_length')} of them)")
+
+
+def adapter_text(run: RunRecord) -> str:
+    lora = run.cfg.get("lora") or {}
+    return (f"LoRA r={lora.get('r')} alpha={lora.get('alpha')}, PEFT adapter in `{files.ADAPTER}/`"
+            if run.adapter else "no adapter")
 
 
 def skipped_because(cfg: DictConfig, setting: str) -> str:
@@ -125,24 +126,9 @@ def skipped_because(cfg: DictConfig, setting: str) -> str:
     return "a fast_dev_run" if cfg.trainer.get("fast_dev_run") else setting
 
 
-def results_lines(run: RunRecord) -> list[str]:
-    roles, chose = run.roles, selection_choices(run)
-    did = f"{' and '.join(chose)}, so its numbers are optimistic" if chose else "chose nothing"
-    quote = "Quote none of these numbers (leaky replay)." if run.leaky else "Quote the report split's numbers."
-    lines = [f"Splits: train `{roles['train']}` (resampled), selection `{roles['selection']}` ({did}), report "
-             f"`{roles['report']}`. {quote}", ""]
-    if run.report is None:
-        why = skipped_because(run.cfg, "`report.after_fit=false`")
-        lines += [f"**The report split `{roles['report']}` was not scored when training finished** ({why}), so this "
-                  f"card quotes no report-split numbers; `python evaluate.py run_dir=DIR` scores it into "
-                  f"`{files.eval_dir(Path(), roles['report'])}/`.", ""]
-    for split, how, values in measurements(run):
-        lines.append(f"- `{split}` ({how}): " + ", ".join(f"{REPORTED[k][2]} {v:.4f}" for k, v in values.items()))
-    fixed = (run.report or {}).get("at_fixed_threshold")
-    if fixed:
-        lines.append(f"- `{run.report['split']}` at the fixed threshold {fixed['threshold']} instead of the tuned "
-                     f"ones (same protocol): macro-F1 {fixed['macro_f1']:.4f}, micro-F1 {fixed['micro_f1']:.4f}")
-    return lines
+def selection_did(run: RunRecord) -> str:
+    chose = selection_choices(run)
+    return f"{' and '.join(chose)}, so its numbers are optimistic" if chose else "chose nothing"
 
 
 def threshold_sentence(run: RunRecord) -> str:
@@ -157,95 +143,58 @@ def threshold_sentence(run: RunRecord) -> str:
     return f"Thresholds were not tuned ({why}): every label uses the fixed `model.threshold={default}`."
 
 
-def emotion_table(run: RunRecord) -> list[str]:
-    names, per_label = run.labels["names"], run.thresholds.get("per_label") or {}
-    threshold = {name: per_label.get(name, run.thresholds["default"]) for name in names}
-    if run.report is None:
-        return ["| emotion | threshold |", "|---|---:|"] + [f"| {n} | {threshold[n]:.3f} |" for n in names]
-    scores = run.report["per_label"]
-    return (["| emotion | precision | recall | F1 | support | threshold |", "|---|---:|---:|---:|---:|---:|"]
-            + [f"| {n} | {scores[n]['precision']:.3f} | {scores[n]['recall']:.3f} | {scores[n]['f1']:.3f} "
-               f"| {scores[n]['support']} | {threshold[n]:.3f} |" for n in names])
-
-
-def limitation_lines(run: RunRecord) -> list[str]:
-    data = ["- GoEmotions is English Reddit comments only: other languages, platforms and registers are outside "
-            "what the model saw.",
-            "- GoEmotions' labels are noisy: an external audit of 1,000 of its comments found strong "
-            "label errors in about 30% of them. That is the audit's figure, not one this run measured; every score "
-            "here is against those labels."] if is_goemotions(run) else [
-        f"- Trained on `{Path(run.cfg.data.train_file).name}` only: the model knows the language, domain and "
-        "labelling conventions of those rows, and inherits any noise in their labels."]
-    leaky = ["- **Leaky audit replay**: synthetic training rows were built from evaluation rows, so the numbers "
-             "say nothing about unseen text."] if run.leaky else []
-    return leaky + data + [calibration_line(run),
-        "- Labels with small support in the table above have F1 estimates that swing widely from sample to sample.",
-        "- The labels describe the emotion a text expresses as raters read it, not its writer's state: do not use "
-        "the scores to make decisions about individuals (health, hiring, moderation without human review)."]
-
-
-def calibration_line(run: RunRecord) -> str:
+def calibration_sentence(run: RunRecord) -> str:
     method, summary = run.calibration_method, (run.report or {}).get("calibration")
     if not method:
-        return ("- The probabilities are model scores (one sigmoid per label), not calibrated frequencies: this run "
+        return ("The probabilities are model scores (one sigmoid per label), not calibrated frequencies: this run "
                 "does not calibrate them (`model.calibration=null`), so 0.7 does not mean 70% of such texts carry the "
                 "label. Thresholds are cut-offs chosen for F1, not probability levels.")
     measured = (f" On `{run.report['split']}` the expected calibration error went from {summary['ece_before']:.4f} "
                 f"to {summary['ece_after']:.4f} (per-label mean {summary['macro_ece_before']:.4f} to "
                 f"{summary['macro_ece_after']:.4f})." if summary else "")
-    return (f"- The probabilities are calibrated per label ({method} scaling fitted on "
+    return (f"The probabilities are calibrated per label ({method} scaling fitted on "
             f"`{run.calibration['fitted_on']}`).{measured} Calibration fits the training distribution: on text unlike "
             "it, scores drift. Thresholds are cut-offs chosen for F1, not probability levels.")
 
 
-def usage_lines(run: RunRecord) -> list[str]:
-    if run.overrides is None:
-        reproduce = ["Hydra recorded no command line for this run (it was not started by `train.py`); its full "
-                     f"resolved config is `{files.CONFIG}`."]
-    else:
-        reproduce = ["```bash", " ".join(["python train.py", *map(shlex.quote, run.overrides)]), "```",
-                     f"(the overrides Hydra recorded; the resolved config is `{files.CONFIG}`, and paths in it point "
-                     "at the machine that trained the run)."]
-    backbone = backbone_name(run.cfg)
-    return ["```bash", "emotune predict --run-dir DIR --input texts.txt --output predictions.jsonl", "```", "",
-            "DIR is this folder. The input takes one text per line (or a .csv, .tsv or .jsonl file with "
-            "`--text-column`); each output row holds every label's score and the labels at or above their "
-            "thresholds; `--threshold T` uses one threshold for every label instead."
-            + (f" The backbone `{backbone}` must be a local folder or reachable on the hub." if backbone else ""),
-            "", "From Python: `emotune.inference.open_scorer(run_dir=DIR).probabilities(texts)`.",
-            *exportable(run), "", "## Reproduce", "", *reproduce]
-
-
-def exportable(run: RunRecord) -> list[str]:
+def export_sentence(run: RunRecord) -> str | None:
     """A token-input run with the transformers classifier also loads without emotune, once exported."""
     cfg, net = run.cfg, run.cfg.model.net
     if run.info.get("input") != "tokens":
-        return []
+        return None
     onnx = ("`emotune export --run-dir DIR --format onnx --output OUT [--quantize int8]` writes an ONNX graph that "
             "`emotune predict --onnx OUT` scores with onnxruntime.")
     if net.get("pooling", "auto") == "mean":  # no transformers class pools by the mean; no ONNX operator runs nf4
-        return [] if cfg.get("quant") else ["", onnx]
+        return None if cfg.get("quant") else onnx
     if cfg.get("quant"):  # merging LoRA into nf4 weights would round its update away
-        return ["", "`emotune export --run-dir DIR --format hf --output OUT --adapter` writes it as a PEFT adapter "
+        return ("`emotune export --run-dir DIR --format hf --output OUT --adapter` writes it as a PEFT adapter "
                 "with its head, for `AutoPeftModelForSequenceClassification`; `config.thresholds` in OUT holds the "
-                "thresholds."]
-    return ["", "`emotune export --run-dir DIR --format hf --output OUT` writes it as a transformers folder: "
+                "thresholds.")
+    return ("`emotune export --run-dir DIR --format hf --output OUT` writes it as a transformers folder: "
             "`pipeline(\"text-classification\", model=OUT, top_k=None)` gives the same scores, and "
-            "`config.thresholds` holds the thresholds. " + onnx]
+            "`config.thresholds` holds the thresholds. " + onnx)
 
 
 def render(run: RunRecord) -> str:
-    leaky = (["**LEAKY AUDIT REPLAY: every number in this card comes from the leaky replay of the reference "
-              "protocol and is comparable to nothing.**", ""] if run.leaky else [])
-    on = f" on the report split `{run.report['split']}`" if run.report else ""
-    body = [f"# Emotion classifier `{run.path.name}`", "", *leaky,
-            "A multi-label emotion classifier trained with emotune: every label gets its own score, and each label "
-            "whose score reaches its threshold is predicted.", "", "## Model", "", *model_lines(run), "",
-            "## Results", "", *results_lines(run), "", f"## Per emotion{on}", "", *emotion_table(run), "",
-            threshold_sentence(run), "", "## Intended use", "",
-            "Research on, and aggregate analysis of, the emotions expressed in short texts like the training data.",
-            "", "## Limitations", "", *limitation_lines(run), "", "## How to use", "", *usage_lines(run)]
-    return f"---\n{card_data(run).to_yaml()}\n---\n\n" + "\n".join(body) + "\n"
+    """The card's prose and layout are the template's; what it quotes is computed here from the run's record."""
+    names, per_label = run.labels["names"], run.thresholds.get("per_label") or {}
+    context = {
+        "name": run.path.name, "leaky": run.leaky, "goemotions": is_goemotions(run),
+        "backbone": backbone_name(run.cfg), "adapter": adapter_text(run), "reads": reads(run),
+        "choices": choice_tags(run.cfg), "label_names": names, "n_rows": run.labels["n_rows"],
+        "seed": run.info.get("seed"), "roles": run.roles, "selection_did": selection_did(run), "report": run.report,
+        "unscored_because": skipped_because(run.cfg, "`report.after_fit=false`"),
+        "report_dir": files.eval_dir(Path(), run.roles["report"]),
+        "measurements": [(split, how, ", ".join(f"{REPORTED[k][2]} {v:.4f}" for k, v in values.items()))
+                         for split, how, values in measurements(run)],
+        "fixed": (run.report or {}).get("at_fixed_threshold"),
+        "thresholds": {name: per_label.get(name, run.thresholds["default"]) for name in names},
+        "threshold_sentence": threshold_sentence(run), "calibration_sentence": calibration_sentence(run),
+        "train_file": Path(run.cfg.data.get("train_file") or "").name,
+        "export": export_sentence(run), "overrides": run.overrides, "config_file": files.CONFIG,
+        "command": " ".join(["python train.py", *map(shlex.quote, run.overrides or [])]),
+    }
+    return str(ModelCard.from_template(card_data(run), template_path=str(TEMPLATE), **context))
 
 
 def write_model_card(run: RunRecord) -> Path:
