@@ -3,12 +3,17 @@ the CLI as a subprocess. Test modules import these by name (`from helpers import
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,11 +184,16 @@ def emotune_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedPro
                           timeout=300)
 
 
-def predicted(*source: str) -> list[dict[str, float]]:
-    """What `emotune predict SOURCE` (--run-dir DIR or --onnx DIR) gives for PROBE_TEXTS in a fresh process."""
+def predicted_rows(*source: str) -> list[dict]:
+    """What `emotune predict SOURCE` (--run-dir DIR or --onnx DIR) writes for PROBE_TEXTS in a fresh process."""
     done = emotune_cli("predict", *source, "--input", "-", "--output", "-", stdin="\n".join(PROBE_TEXTS))
     assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line)["probabilities"] for line in done.stdout.splitlines()]
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def predicted(*source: str) -> list[dict[str, float]]:
+    """Each PROBE_TEXTS row's probabilities from `emotune predict SOURCE`."""
+    return [row["probabilities"] for row in predicted_rows(*source)]
 
 
 def assert_close(got: list[dict[str, float]], want: list[dict[str, float]], atol: float = 1e-5) -> None:
@@ -217,3 +227,45 @@ def shared_model(tool: str) -> Path:
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     return Path(done.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def running_server(*args: str, timeout: float = 120) -> Iterator[str]:
+    """`emotune serve ARGS` in a subprocess on a free local port; yields its base URL once /health answers, and
+    stops it afterwards."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill and stall the server
+    process = subprocess.Popen([sys.executable, "-m", "emotune.cli", "serve", *args, "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read()[-3000:]
+
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"emotune serve exited with {process.returncode}: {output()}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1, trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"emotune serve did not answer /health within {timeout} s")
+            time.sleep(0.2)
+        yield url
+        assert process.poll() is None, f"the server stopped while serving: {output()}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -7,6 +7,8 @@ instead of after loading torch, lightning and pandas.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,8 +27,8 @@ def predict(args: argparse.Namespace) -> None:
         check_run_dir(Path(args.run_dir))
     lines, texts = read_texts(args.input, args.text_column)  # the model loads only once the inputs are known good
     scorer = open_scorer(args.run_dir, args.onnx, calibrated=not args.uncalibrated)
-    probs = scorer.probabilities(texts, args.batch_size)
-    write_predictions(args.output, lines, texts, probs, scorer.label_names, scorer.thresholds(args.threshold))
+    result = scorer.score(texts, args.batch_size, args.threshold)
+    write_predictions(args.output, lines, texts, result.probabilities, scorer.label_names, result.labels)
 
 
 def export(args: argparse.Namespace) -> None:
@@ -44,6 +46,10 @@ def export(args: argparse.Namespace) -> None:
         from emotune.export.onnx import export_onnx
 
         print(export_onnx(run, Path(args.output), args.quantize))
+    elif args.format == "sentence-transformers":
+        from emotune.export.sentence_transformer import export_sentence_transformer
+
+        print(export_sentence_transformer(run, Path(args.output)))
     else:
         from emotune.export.hf import export_hf
 
@@ -62,6 +68,30 @@ def compare(args: argparse.Namespace) -> None:
     print(compare_runs(Path(args.run_a), Path(args.run_b), args.split), end="")
 
 
+def serve(args: argparse.Namespace) -> None:
+    from emotune.inference.onnx_scoring import read_config
+    from emotune.run.files import check_run_dir
+    from emotune.serve.app import Limits
+    from emotune.serve.app import serve as run_server
+
+    if args.onnx:
+        read_config(Path(args.onnx))
+    else:
+        check_run_dir(Path(args.run_dir))
+    limits = Limits(args.max_texts, args.max_chars, args.max_body_bytes, args.max_batch, args.max_wait_ms)
+    run_server(args.run_dir, args.onnx, args.host, args.port, limits)
+
+
+def positive(kind: type) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        number = kind(value)
+        if not 0 < number < math.inf:
+            raise argparse.ArgumentTypeError(f"expected a positive finite number, got {value}")
+        return number
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="emotune", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -78,11 +108,26 @@ def parser() -> argparse.ArgumentParser:
                    help="the model's raw sigmoid outputs instead of the calibrated probabilities (the run's "
                         "thresholds are mapped to them, so the labels stay the same)")
     p.set_defaults(run=predict)
-    e = commands.add_parser("export", help="a token-input run as a standard transformers folder, or as ONNX")
+    v = commands.add_parser("serve", help="an HTTP service scoring texts with a run dir or an ONNX export")
+    source = v.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run-dir", help="a finished training run dir")
+    source.add_argument("--onnx", help="a folder from emotune export --format onnx (no torch needed)")
+    v.add_argument("--host", default="127.0.0.1", help="the address to listen on (0.0.0.0 for every interface)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--max-texts", type=positive(int), default=256, help="texts per request")
+    v.add_argument("--max-chars", type=positive(int), default=10_000, help="characters per text")
+    v.add_argument("--max-body-bytes", type=positive(int), default=2_000_000, help="bytes per request body")
+    v.add_argument("--max-batch", type=positive(int), default=64, help="texts scored together across requests")
+    v.add_argument("--max-wait-ms", type=positive(float), default=10.0,
+                   help="how long a batch waits for more requests before it is scored")
+    v.set_defaults(run=serve)
+    e = commands.add_parser("export", help="a token-input run as a standard transformers folder, a Sentence "
+                                          "Transformers folder, or ONNX")
     e.add_argument("--run-dir", required=True, help="a finished training run dir (model=text)")
-    e.add_argument("--format", choices=["hf", "onnx"], default="hf",
-                   help="hf: AutoModelForSequenceClassification + tokenizer; onnx: model.onnx + tokenizer, for "
-                        "onnxruntime (emotune predict --onnx)")
+    e.add_argument("--format", choices=["hf", "sentence-transformers", "onnx"], default="hf",
+                   help="hf: AutoModelForSequenceClassification + tokenizer; sentence-transformers: a mean-pooled "
+                        "run (model.net.pooling=mean) for SentenceTransformer(OUT), encode() giving the logits; "
+                        "onnx: model.onnx + tokenizer, for onnxruntime (emotune predict --onnx)")
     e.add_argument("--output", required=True, help="a new or empty folder")
     e.add_argument("--adapter", action="store_true",
                    help="keep LoRA as a PEFT adapter (AutoPeftModelForSequenceClassification) instead of merging it")

@@ -18,6 +18,9 @@ from torchmetrics.functional.classification import binary_calibration_error
 
 METHODS = ("temperature", "platt")
 ECE_BINS = 15
+# A label the selection split nearly separates pulls its fitted scale towards infinity (148x was seen at the old
+# bound, e^5); past this, a calibration says more about a few rows than about the model.
+MAX_SCALE = 20.0
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,10 @@ class Calibration:
         return {"method": self.method, "fitted_on": self.fitted_on, "per_label": per_label}
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        scale, shift = (torch.as_tensor(v, dtype=logits.dtype) for v in (self.scale, self.shift))
-        return torch.sigmoid(logits * scale + shift)
+        """In float64: near 0 and 1, float32 cannot tell a steeply calibrated probability from its threshold, and
+        the calibrated decision would then differ from the raw one."""
+        scale, shift = (torch.as_tensor(v, dtype=torch.float64) for v in (self.scale, self.shift))
+        return torch.sigmoid(logits.double() * scale + shift)
 
     def calibrated_thresholds(self, raw: np.ndarray) -> np.ndarray:
         """The thresholds on calibrated probabilities that make the decisions `raw` makes on uncalibrated ones."""
@@ -104,13 +109,14 @@ def check_method(method: str | None) -> None:
 def fit_calibration(logits: np.ndarray, labels: np.ndarray, method: str, split: str) -> Calibration:
     """Temperature scaling (Guo et al., 2017; one divisor per label) or Platt scaling (a scale and a shift per
     label), by maximum likelihood on `split`. The scale is kept positive (fitted in log space), so no label's
-    ranking changes. A label with no positive or no negative row on the split keeps the identity."""
+    ranking changes, and within [1/MAX_SCALE, MAX_SCALE]. A label with no positive or no negative row on the split
+    keeps the identity."""
     check_method(method)
     logits, labels = logits.astype(np.float64), labels.astype(np.float64)
     n = logits.shape[1]
     platt = method == "platt"
     start = np.zeros(2 * n if platt else n)
-    bounds = [(-5.0, 5.0)] * n + ([(-20.0, 20.0)] * n if platt else [])
+    bounds = [(-np.log(MAX_SCALE), np.log(MAX_SCALE))] * n + ([(-20.0, 20.0)] * n if platt else [])
     fitted = minimize(bce_and_gradient, start, args=(logits, labels, platt), jac=True, method="L-BFGS-B",
                       bounds=bounds).x
     both = labels.any(0) & ~labels.all(0)

@@ -97,12 +97,13 @@ PLOTS = {"per_label_f1.png": "Per-label F1", "pr_curves.png": "Precision-recall 
 
 def write_plots(report: dict, probs: torch.Tensor, labels: torch.Tensor, names: list[str], out_dir: Path,
                 raw: torch.Tensor) -> None:
-    """`probs` are the calibrated probabilities the report scores, `raw` the model's sigmoid outputs."""
-    thresholds = torch.as_tensor(report["thresholds"], dtype=probs.dtype)
+    """`probs` are the calibrated probabilities, `raw` the model's sigmoid outputs, which the report's thresholds
+    decide on."""
+    thresholds = torch.as_tensor(report["thresholds"], dtype=raw.dtype)
     summary = report["calibration"]
     curves = {ece_name(summary, "before"): raw, ece_name(summary, "after"): probs} if summary["method"] else \
         {ece_name(summary, "before"): raw}
     reliability(curves, labels, out_dir / "reliability.png")
     per_label_f1(report, out_dir / "per_label_f1.png")
     pr_curves(probs, labels, names, out_dir / "pr_curves.png")
-    cooccurrence((probs >= thresholds).numpy(), labels.numpy(), names, out_dir / "cooccurrence.png")
+    cooccurrence((raw >= thresholds).numpy(), labels.numpy(), names, out_dir / "cooccurrence.png")

@@ -12,6 +12,7 @@ from pathlib import Path
 from peft import PeftModel
 from transformers import AutoTokenizer, PretrainedConfig
 
+from emotune.evaluation.calibration import Calibration
 from emotune.model.text_net import TextClassifierNet
 from emotune.run.files import MODEL_CARD, TOKENIZER
 from emotune.run.loader import TrainedRun
@@ -26,13 +27,30 @@ def embedding_run_message(run: TrainedRun) -> str:
             "norm and head): load it with emotune.run.loader.load_run or score with emotune predict")
 
 
-def finish_export(run: TrainedRun, config: PretrainedConfig, staging: Path, output: Path) -> None:
-    """What every export folder holds besides its weights: the config with the thresholds, the tokenizer truncating
-    at the run's max_length (as training did, and as pipeline(..., truncation=True) then does) and the model card;
-    the staging folder then becomes `output`."""
+def exportable_net(run: TrainedRun, nf4_refusal: str = "which no ONNX operator runs: export it with --format hf "
+                   "--adapter, or train with quant=none for an ONNX export") -> TextClassifierNet:
+    """The run's net with LoRA merged into its weights (in place), in float32 and eval mode: for the exports that
+    hold one standalone graph or set of weights."""
+    net = run.model.net
+    if not isinstance(net, TextClassifierNet):
+        raise ValueError(embedding_run_message(run))
+    if run.cfg.get("quant"):
+        raise ValueError(f"{run.path} has an nf4 backbone, {nf4_refusal}")
+    if isinstance(net.backbone, PeftModel):
+        net.backbone = net.backbone.merge_and_unload()
+    return net.float().eval()
+
+
+def finish_export(run: TrainedRun, config: PretrainedConfig, staging: Path, output: Path, folded: Calibration) -> None:
+    """What every export folder holds besides its weights: the config with the thresholds and the calibration
+    folded into the head, the tokenizer truncating at the run's max_length (as training did, and as
+    pipeline(..., truncation=True) then does) and the model card; the staging folder then becomes `output`."""
     config.thresholds = dict(zip(run.label_names, map(float, run.threshold_vector(None))))
+    # The exact rule: a label is on where the exported logit reaches this cut (probabilities round near 0 and 1).
+    config.threshold_logits = dict(zip(run.label_names, map(float, run.decision_cuts())))
     config.thresholds_tuned_on = run.thresholds.get("tuned_on")
-    config.calibration = {"method": run.calibration.method, "fitted_on": run.calibration.fitted_on}
+    config.calibration = {"method": folded.method, "fitted_on": folded.fitted_on}
+    config.emotune = run.record.headline()  # what `emotune serve --onnx` reports under /info
     config.save_pretrained(staging)
     tokenizer = AutoTokenizer.from_pretrained(str(run.path / TOKENIZER))
     tokenizer.model_max_length = int(run.cfg.datamodule.max_length)
@@ -56,8 +74,7 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
         raise ValueError(embedding_run_message(run))
     if run.model.net.pooling == "mean":
         raise ValueError(f"{run.path} pools its tokens by their mean (model.net.pooling=mean), which no transformers "
-                         "class does: its run dir is its export (emotune predict); train with model.net.pooling=auto "
-                         "for a model that exports")
+                         "class does: export it with --format sentence-transformers (or --format onnx)")
     backbone = run.model.net.backbone
     if merge and run.cfg.get("quant"):
         raise ValueError(f"{run.path} has an nf4 backbone: merging LoRA into 4-bit weights rounds most of its update "
@@ -65,14 +82,14 @@ def export_hf(run: TrainedRun, output: Path, merge: bool = True) -> Path:
     staging = output.parent / f".{output.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     if isinstance(backbone, PeftModel) and not merge:
-        run.calibration.fold_into(backbone)
+        folded = run.fold_calibration(backbone)
         backbone.save_pretrained(staging)
         config = backbone.get_base_model().config
     else:
         model = backbone.merge_and_unload() if isinstance(backbone, PeftModel) else backbone
-        run.calibration.fold_into(model)
+        folded = run.fold_calibration(model)
         model.save_pretrained(staging)
         config = model.config
-    finish_export(run, config, staging, output)
+    finish_export(run, config, staging, output, folded)
     log.info("Exported %s to %s (%s)", run.path, output, "merged" if merge else "PEFT adapter")
     return output

@@ -21,12 +21,10 @@ import warnings
 from pathlib import Path
 
 import torch
-from peft import PeftModel
 from torch import nn
 
-from emotune.export.hf import embedding_run_message, finish_export
+from emotune.export.hf import exportable_net, finish_export
 from emotune.inference.onnx_scoring import INPUTS, ONNX_MODEL, OUTPUT, check_installed
-from emotune.model.text_net import TextClassifierNet
 from emotune.run.loader import TrainedRun
 
 log = logging.getLogger(__name__)
@@ -46,19 +44,6 @@ class TokenLogits(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.net({"input_ids": input_ids, "attention_mask": attention_mask})
-
-
-def exportable_net(run: TrainedRun) -> TextClassifierNet:
-    """The run's net with LoRA merged into its weights (in place), in float32 and eval mode."""
-    net = run.model.net
-    if not isinstance(net, TextClassifierNet):
-        raise ValueError(embedding_run_message(run))
-    if run.cfg.get("quant"):
-        raise ValueError(f"{run.path} has an nf4 backbone, which no ONNX operator runs: export it with --format hf "
-                         "--adapter, or train with quant=none for an ONNX export")
-    if isinstance(net.backbone, PeftModel):
-        net.backbone = net.backbone.merge_and_unload()
-    return net.float().eval()
 
 
 def trace(net: nn.Module, path: Path) -> None:
@@ -100,7 +85,7 @@ def export_onnx(run: TrainedRun, output: Path, quantize: str | None = None) -> P
         raise ValueError(f"--quantize {quantize}: expected one of {QUANTIZATIONS}")
     check_installed("onnx", "onnxscript", *(["onnxruntime"] if quantize else []))
     net = exportable_net(run)
-    run.calibration.fold_into(net)
+    folded = run.fold_calibration(net)
     staging = output.parent / f".{output.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -115,6 +100,6 @@ def export_onnx(run: TrainedRun, output: Path, quantize: str | None = None) -> P
     config.label2id = {name: i for i, name in enumerate(run.label_names)}
     config.problem_type = "multi_label_classification"
     config.onnx_quantization = INT8 if quantize else {"weights": "float32"}
-    finish_export(run, config, staging, output)
+    finish_export(run, config, staging, output, folded)
     log.info("Exported %s to %s as ONNX (%s)", run.path, output, quantize or "float32")
     return output

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from emotune.inference.scorer import Scorer, decide, open_scorer
+from emotune.inference.scorer import Scored, Scorer, decide, open_scorer
 
-__all__ = ["RunScorer", "Scorer", "decide", "open_scorer", "predict_logits"]
+__all__ = ["RunScorer", "Scored", "Scorer", "decide", "open_scorer", "predict_logits"]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.special import logit
 
-from emotune.inference.scorer import check_texts, in_input_order, length_order
+from emotune.inference.scorer import Scored, check_texts, in_input_order, length_order, scored
 
 ONNX_MODEL, ONNX_CONFIG = "model.onnx", "config.json"
 INPUTS, OUTPUT = ("input_ids", "attention_mask"), "logits"  # the names optimum's ORTModelForSequenceClassification uses
@@ -51,6 +52,9 @@ class OnnxScorer:
         config = read_config(self.folder)
         self.label_names = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
         self.tuned = np.array([float(config["thresholds"][name]) for name in self.label_names])
+        cuts = config.get("threshold_logits")  # exports from before it was written: the thresholds' logits
+        self.cuts = (np.array([float(cuts[name]) for name in self.label_names]) if cuts
+                     else logit(np.clip(self.tuned, 1e-12, 1 - 1e-12)))
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -72,7 +76,10 @@ class OnnxScorer:
             batches.append(self.session.run([OUTPUT], feed)[0])
         return in_input_order(np.concatenate(batches), order)
 
-    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """(n_texts, n_labels) sigmoid probabilities, in the order of `texts`."""
+    def score(self, texts: list[str], batch_size: int = 64, override: float | None = None) -> Scored:
         check_texts(texts)
-        return np.exp(-np.logaddexp(0.0, -self.logits(texts, batch_size).astype(np.float64))).astype(np.float32)
+        return scored(self.logits(texts, batch_size).astype(np.float64), None, self.cuts, override)
+
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """(n_texts, n_labels) sigmoid probabilities in float64, in the order of `texts`."""
+        return self.score(texts, batch_size).probabilities

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from emotune.data.table import read_table
-from emotune.inference.scorer import decide
 from emotune.utils.atomic import write_text
 
 
@@ -42,8 +41,7 @@ def read_texts(path: str, text_column: str = "text") -> tuple[list[int], list[st
 
 
 def write_predictions(path: str, lines: list[int], texts: list[str], probs: np.ndarray, names: list[str],
-                      thresholds: np.ndarray) -> None:
-    predicted = decide(probs, thresholds)
+                      predicted: np.ndarray) -> None:
     rows = [{"line": line, "text": text, "labels": [n for n, on in zip(names, hits) if on],
              "probabilities": {n: round(float(p), 6) for n, p in zip(names, row)}}
             for line, text, row, hits in zip(lines, texts, probs, predicted)]

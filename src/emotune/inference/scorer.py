@@ -1,13 +1,30 @@
 """What scores texts, whatever runs it: a trained run in torch (`scoring.RunScorer`) or an ONNX export with
 onnxruntime (`onnx_scoring.OnnxScorer`). The CLI picks one with `open_scorer`; both batch texts the same way and
-decide labels with the same rule. This module imports no torch."""
+decide labels with the same rule: a label is on where the model's logit reaches the label's cut, the logit of its
+tuned threshold (moved by any calibration folded into the head). Logits do not saturate as probabilities do near
+0 and 1, so the decisions are those the thresholds were tuned to make, however steep the calibration. This module
+imports no torch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from scipy.special import expit
+
+
+@dataclass(frozen=True)
+class Scored:
+    probabilities: np.ndarray  # (texts, labels) float64: calibrated unless a run was opened with calibrated=False
+    labels: np.ndarray  # (texts, labels) bool
+
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    def __getitem__(self, rows: slice) -> Scored:
+        return Scored(self.probabilities[rows], self.labels[rows])
 
 
 @runtime_checkable
@@ -17,12 +34,15 @@ class Scorer(Protocol):
     label_names: list[str]
 
     def thresholds(self, override: float | None = None) -> np.ndarray:
-        """One threshold per label for `probabilities`; `override` applies one value to every label."""
+        """One threshold per label on `probabilities`, to read them by; `override` applies one value to every label."""
         ...
 
-    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """(n_texts, n_labels), in the order of `texts`."""
+    def score(self, texts: list[str], batch_size: int = 64, override: float | None = None) -> Scored:
+        """Probabilities and labels, in the order of `texts`. `override` decides every label by one threshold on the
+        probabilities instead of the tuned cuts."""
         ...
+
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
 
 
 def open_scorer(run_dir: str | Path | None = None, onnx: str | Path | None = None, calibrated: bool = True) -> Scorer:
@@ -43,9 +63,17 @@ def open_scorer(run_dir: str | Path | None = None, onnx: str | Path | None = Non
     return RunScorer(load_run(run_dir), calibrated)
 
 
-def decide(probabilities: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """The one labelling rule: a label is on where its probability reaches its threshold."""
-    return np.asarray(probabilities) >= np.asarray(thresholds)
+def decide(values: np.ndarray, cuts: np.ndarray | float) -> np.ndarray:
+    """The one labelling rule: a label is on where its value (a logit, or a probability for an override) reaches
+    its cut."""
+    return np.asarray(values) >= np.asarray(cuts)
+
+
+def scored(logits: np.ndarray, shown: np.ndarray | None, cuts: np.ndarray, override: float | None) -> Scored:
+    """`logits`: what the model gives, in float64; `shown`: the probabilities to report (the sigmoid of the logits
+    when None); `cuts`: each label's cut on those logits."""
+    shown = expit(logits) if shown is None else shown
+    return Scored(shown, decide(shown, override) if override is not None else decide(logits, cuts))
 
 
 def check_texts(texts: list[str]) -> None:

@@ -11,7 +11,7 @@ import torch
 from hydra.utils import get_class
 from torch.utils.data import DataLoader
 
-from emotune.inference.scorer import check_texts, in_input_order, length_order
+from emotune.inference.scorer import Scored, check_texts, in_input_order, length_order, scored
 from emotune.model import EmotionClassifier
 from emotune.run.files import input_state_dir
 from emotune.run.loader import TrainedRun
@@ -55,6 +55,12 @@ class RunScorer:
     def thresholds(self, override: float | None = None) -> np.ndarray:
         return self.run.threshold_vector(override, self.calibrated)
 
+    def score(self, texts: list[str], batch_size: int = 64, override: float | None = None) -> Scored:
+        check_texts(texts)
+        logits = self.logits(texts, batch_size).double()
+        shown = self.run.calibration.probabilities(logits) if self.calibrated else torch.sigmoid(logits)
+        return scored(logits.numpy(), shown.numpy(), self.run.decision_cuts(), override)
+
     def logits(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
         """In the order of `texts`, scored in batches of similar length."""
         order = length_order(texts)
@@ -65,6 +71,4 @@ class RunScorer:
         return in_input_order(logits, order)
 
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        check_texts(texts)
-        logits = self.logits(texts, batch_size)
-        return (self.run.calibration.probabilities(logits) if self.calibrated else torch.sigmoid(logits)).numpy()
+        return self.score(texts, batch_size).probabilities

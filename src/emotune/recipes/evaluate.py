@@ -19,7 +19,6 @@ from emotune.evaluation.report import markdown, per_class_csv, print_table
 from emotune.inference.scoring import predict_logits
 from emotune.run.files import METRICS, PER_CLASS, PROBABILITIES, RAW_PROBABILITIES, REPORT, TRUTH, eval_dir
 from emotune.run.loader import TrainedRun, load_run
-from emotune.run.thresholds import threshold_vector
 from emotune.utils.atomic import atomic_write, ensure_writable_dir, save_npy, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -27,16 +26,16 @@ log = logging.getLogger(__name__)
 SUMMARY_KEYS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall", "exact_match")
 
 
-def with_thresholds(record: dict, names: list[str], fixed: float, probs: torch.Tensor, labels: torch.Tensor,
-                    raw: torch.Tensor) -> dict:
-    """The tuned per-label thresholds on the calibrated probabilities when the run has them (the headline), and
-    beside them the fixed threshold on the raw sigmoid outputs: the untuned rule, which a calibration fitted on the
-    selection split would otherwise shift."""
+def with_thresholds(run: TrainedRun, names: list[str], raw: torch.Tensor, labels: torch.Tensor) -> dict:
+    """The tuned per-label thresholds when the run has them (the headline), and beside them the fixed threshold:
+    both decide on the raw sigmoid outputs, where the thresholds were tuned (the calibrated probabilities make the
+    same tuned decisions; a calibration fitted on the selection split would shift the untuned rule)."""
+    fixed = run.cfg.model.threshold
     at_fixed = per_label_report(raw, labels, names, fixed)
-    if not record.get("per_label"):
-        return at_fixed
-    tuned = per_label_report(probs, labels, names, threshold_vector(record, names))
-    return {**tuned, "thresholds_tuned_on": record.get("tuned_on"),
+    if not run.thresholds.get("per_label"):
+        return {**at_fixed, "thresholds_on": "raw"}
+    tuned = per_label_report(raw, labels, names, run.raw_thresholds())
+    return {**tuned, "thresholds_on": "raw", "thresholds_tuned_on": run.thresholds.get("tuned_on"),
             "at_fixed_threshold": {"threshold": fixed, **{k: at_fixed[k] for k in SUMMARY_KEYS}}}
 
 
@@ -66,13 +65,12 @@ def write_report(report: dict, out_dir: Path, title: str) -> None:
 
 def report_split(run: TrainedRun, datamodule: EmotionDataModule, split: str) -> dict:
     """Writes eval_<split>/{metrics.json, per_class.csv, report.md, probabilities.npy, raw_probabilities.npy,
-    labels.npy, *.png}. The tuned scores are computed on the calibrated probabilities that `emotune predict` gives
-    (probabilities.npy holds them; the tuned thresholds decide as before calibration); the fixed-threshold scores
-    on the raw sigmoid outputs."""
+    labels.npy, *.png}. Every score decides on the raw sigmoid outputs (raw_probabilities.npy), as `emotune predict`
+    does; probabilities.npy holds the calibrated probabilities predict shows, which the calibration error measures."""
     logits = predict_logits(run.model, datamodule.loader(split), precision=run.precision)
-    raw, probs = torch.sigmoid(logits), run.calibration.probabilities(logits)
+    raw, probs = torch.sigmoid(logits.double()), run.calibration.probabilities(logits)
     labels = torch.from_numpy(datamodule.split(split).labels)
-    report = with_thresholds(run.thresholds, datamodule.label_names, run.cfg.model.threshold, probs, labels, raw)
+    report = with_thresholds(run, datamodule.label_names, raw, labels)
     report["calibration"] = calibration_summary(run.calibration, raw, probs, labels)
     tuned_on = run.thresholds.get("tuned_on") if run.thresholds.get("per_label") else None
     chose = choices(split, run.roles, tuned_on, run.calibration.fitted_on)
@@ -80,8 +78,8 @@ def report_split(run: TrainedRun, datamodule: EmotionDataModule, split: str) -> 
         log.warning("%s %s: these %s scores are optimistic", split, " and ".join(chose), split)
     report.update(split=split, roles=run.roles, chose=chose, optimistic=bool(chose), leaky=datamodule.leaky)
     out_dir = ensure_writable_dir(eval_dir(run.path, split), "evaluation output")
-    atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy().astype(np.float32)))
-    atomic_write(out_dir / RAW_PROBABILITIES, lambda tmp: save_npy(tmp, raw.numpy().astype(np.float32)))
+    atomic_write(out_dir / PROBABILITIES, lambda tmp: save_npy(tmp, probs.numpy()))
+    atomic_write(out_dir / RAW_PROBABILITIES, lambda tmp: save_npy(tmp, raw.numpy()))
     atomic_write(out_dir / TRUTH, lambda tmp: save_npy(tmp, labels.numpy().astype(np.uint8)))
     if run.cfg.report.plots:
         write_plots(report, probs, labels, datamodule.label_names, out_dir, raw)

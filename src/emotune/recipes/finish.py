@@ -60,11 +60,11 @@ def finish_run(trainer: L.Trainer, model: EmotionClassifier, datamodule: Emotion
             log.info("Calibration (%s) fitted on %s: scale %s", method, selection,
                      ", ".join(f"{n} {a:.2f}" for n, a in zip(names, calibration.scale)))
         if split:
-            raw = tune_thresholds(torch.sigmoid(logits).numpy(), labels, cfg.model.threshold)
-            tuned = calibration.calibrated_thresholds(raw) if method else raw
-            log.info("Per-label thresholds tuned on %s: %s", split,
-                     ", ".join(f"{n} {t:.3f}" for n, t in zip(names, tuned)))
-    thresholds = thresholds_record(names, cfg.model.threshold, tuned, split)
+            tuned = tune_thresholds(torch.sigmoid(logits.double()).numpy(), labels, cfg.model.threshold)
+            log.info("Per-label thresholds tuned on %s (raw outputs): %s", split,
+                     ", ".join(f"{n} {t:.2f}" for n, t in zip(names, tuned)))
+    shown = calibration.calibrated_thresholds(tuned) if method and tuned is not None else None
+    thresholds = thresholds_record(names, cfg.model.threshold, tuned, split, shown)
     manifest = export_run(model, record.path, thresholds, calibration.record(names))
     record = replace(record, thresholds=thresholds, calibration=calibration.record(names), manifest=manifest)
     run = TrainedRun(record, model, "selected", thresholds, calibration, cfg.trainer.precision)

@@ -23,7 +23,8 @@ N_BOOT, RAREST = 2000, 5
 class Arm:
     name: str
     seeds: list[int]
-    probs: np.ndarray  # (seeds, rows, labels) calibrated, as predict gives them
+    probs: np.ndarray  # (seeds, rows, labels) what the tuned thresholds read: the raw sigmoid outputs they were tuned
+    # on (reports from before they were recorded: the calibrated probabilities, with the thresholds mapped onto them)
     raw: np.ndarray  # (seeds, rows, labels) sigmoid outputs, which the fixed threshold reads: no fitted shift
     tuned: np.ndarray  # (seeds, labels) thresholds chosen on the selection split
     fixed: float
@@ -57,8 +58,10 @@ def load_arms(runs: list[RunRecord], own: list[list[str]]) -> tuple[list[Arm], n
         if raw is None and (metrics.get("calibration") or {}).get("method"):
             raise ValueError(f"{folder}: no {RAW_PROBABILITIES} for its calibrated probabilities; "
                              f"rerun evaluate.py on the run to write it")
+        raw = probs if raw is None else raw
+        tuned_on = raw if metrics.get("thresholds_on") == "raw" else probs  # older reports tuned on calibrated ones
         grouped.setdefault(arm_name(overrides), []).append(
-            (run.seed, probs, probs if raw is None else raw, np.asarray(metrics["thresholds"]), fixed))
+            (run.seed, tuned_on, raw, np.asarray(metrics["thresholds"]), fixed))
     arms = []
     for name, members in grouped.items():
         members.sort(key=lambda m: m[0])

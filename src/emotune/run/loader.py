@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig
+from scipy.special import logit
+from torch import nn
 
 from emotune.data import build_datamodule
 from emotune.data.datamodule import EmotionDataModule
@@ -38,6 +40,7 @@ class TrainedRun:
     thresholds: dict
     calibration: Calibration
     precision: str | None = None  # the trainer's precision while training finishes; None picks per device
+    folded: Calibration | None = None  # the calibration an export folded into the head
 
     @property
     def path(self) -> Path:
@@ -69,11 +72,37 @@ class TrainedRun:
                              f"{datamodule.label_names}")
         return datamodule
 
+    def fold_calibration(self, module: nn.Module) -> Calibration:
+        """Folds the calibration into `module`'s head, so its logits come out calibrated, and returns it. The run's
+        own calibration becomes the identity: applying it again to calibrated logits would calibrate twice."""
+        folded = self.calibration
+        folded.fold_into(module)
+        self.calibration, self.folded = Calibration.identity(len(self.label_names)), folded
+        return folded
+
+    def raw_thresholds(self) -> np.ndarray:
+        """Each label's threshold on the raw sigmoid outputs: as tuned (a run from before they were recorded maps
+        its calibrated ones back), or `model.threshold` where none were tuned, the rule reports call fixed."""
+        if self.thresholds.get("raw_per_label"):
+            return np.array([self.thresholds["raw_per_label"][name] for name in self.label_names])
+        if self.thresholds.get("per_label"):
+            return (self.folded or self.calibration).raw_thresholds(threshold_vector(self.thresholds, self.label_names))
+        return np.full(len(self.label_names), float(self.thresholds["default"]))  # untuned: the fixed rule
+
+    def decision_cuts(self) -> np.ndarray:
+        """Each label's cut on the logits the model gives now: a label is on where its logit reaches its cut. The
+        cut is the logit of the raw threshold, moved by a calibration folded into the head. Logits do not saturate
+        as probabilities do near 0 and 1, so a steep calibration cannot change a decision."""
+        cuts = logit(np.clip(self.raw_thresholds(), 1e-12, 1 - 1e-12))
+        return cuts if self.folded is None else cuts * self.folded.scale + self.folded.shift
+
     def threshold_vector(self, override: float | None = None, calibrated: bool = True) -> np.ndarray:
-        """The thresholds for calibrated probabilities; `calibrated=False` maps them to the raw outputs,
-        where they make the same decisions. An `override` applies as given."""
-        vector = threshold_vector(self.thresholds, self.label_names, override)
-        return vector if calibrated or override is not None else self.calibration.raw_thresholds(vector)
+        """The thresholds to read calibrated probabilities by; `calibrated=False`, the raw outputs' (as tuned). An
+        `override` applies as given. Decisions are made on logits (`decision_cuts`)."""
+        if override is not None or (calibrated and self.thresholds.get("per_label")):
+            return threshold_vector(self.thresholds, self.label_names, override)
+        raw = self.raw_thresholds()
+        return (self.folded or self.calibration).calibrated_thresholds(raw) if calibrated else raw
 
 
 def load_checkpoint_weights(model: EmotionClassifier, path: Path) -> None:

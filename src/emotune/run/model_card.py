@@ -165,7 +165,11 @@ def export_sentence(run: RunRecord) -> str | None:
     onnx = ("`emotune export --run-dir DIR --format onnx --output OUT [--quantize int8]` writes an ONNX graph that "
             "`emotune predict --onnx OUT` scores with onnxruntime.")
     if net.get("pooling", "auto") == "mean":  # no transformers class pools by the mean; no ONNX operator runs nf4
-        return None if cfg.get("quant") else onnx
+        return None if cfg.get("quant") else (
+            "`emotune export --run-dir DIR --format sentence-transformers --output OUT` writes a Sentence "
+            "Transformers folder: `SentenceTransformer(OUT).encode(texts)` gives the logits, a sigmoid turns them into "
+            "the probabilities `emotune predict` gives, and a label is predicted where its logit reaches its cut in "
+            "`config.threshold_logits` (label names in `config.id2label`). " + onnx)
     if cfg.get("quant"):  # merging LoRA into nf4 weights would round its update away
         return ("`emotune export --run-dir DIR --format hf --output OUT --adapter` writes it as a PEFT adapter "
                 "with its head, for `AutoPeftModelForSequenceClassification`; `config.thresholds` in OUT holds the "

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from emotune.evaluation.protocol import Protocol
 from emotune.run.files import (
     CALIBRATION,
     CONFIG,
@@ -113,3 +114,12 @@ class RunRecord:
     def report_dir(self) -> Path | None:
         """Where the report split was scored with the weights and thresholds the run kept, if it was."""
         return eval_dir(self.path, self.report["split"]) if self.report else None
+
+    def headline(self) -> dict:
+        """The number to quote and what it means, as `emotune serve`'s /info and the exports' config.json say it:
+        the report split's macro-F1 and its protocol sentence."""
+        if self.report is None:
+            return {"headline": f"the report split {(self.roles or {}).get('report')} was not scored", "protocol": None}
+        protocol = Protocol.of(self.report)
+        return {"headline": f"macro-F1 {self.report['macro_f1']:.4f} on {self.report['split']}",
+                "protocol": protocol.sentence() if protocol else None}

@@ -33,9 +33,15 @@ def threshold_split(tune_on: str | None, selection: str) -> str | None:
     return tune_on
 
 
-def thresholds_record(names: list[str], default: float, tuned: np.ndarray | None, split: str | None) -> dict:
-    per_label = {n: float(t) for n, t in zip(names, tuned)} if tuned is not None else None
-    return {"default": default, "per_label": per_label, "tuned_on": split}
+def thresholds_record(names: list[str], default: float, raw: np.ndarray | None, split: str | None,
+                      calibrated: np.ndarray | None = None) -> dict:
+    """`raw_per_label`: each label's threshold as tuned, on the raw sigmoid outputs, where every decision is made;
+    `per_label`: the same thresholds mapped onto the calibrated probabilities, to read them against."""
+    def by_label(values: np.ndarray | None) -> dict | None:
+        return {n: float(t) for n, t in zip(names, values)} if values is not None else None
+
+    shown = calibrated if calibrated is not None else raw
+    return {"default": default, "per_label": by_label(shown), "raw_per_label": by_label(raw), "tuned_on": split}
 
 
 def threshold_vector(record: dict, names: list[str], override: float | None = None) -> np.ndarray:

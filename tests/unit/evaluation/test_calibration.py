@@ -12,7 +12,8 @@ import torch
 from helpers import FAST_RUN, compose_train, goemotions_overrides, goemotions_rows, write_goemotions
 from torch import nn
 
-from emotune.evaluation.calibration import Calibration, calibration_errors, fit_calibration
+from emotune.evaluation.calibration import MAX_SCALE, Calibration, calibration_errors, fit_calibration
+from emotune.inference import decide
 from emotune.recipes.train import train
 
 
@@ -52,9 +53,28 @@ def test_thresholds_mapped_through_the_calibration_make_the_same_decisions():
         calibration = fit_calibration(observed, labels, method, "tune")
         thresholds = calibration.calibrated_thresholds(raw_thresholds)
         assert calibration.raw_thresholds(thresholds) == pytest.approx(raw_thresholds)
-        calibrated = calibration.probabilities(logits).numpy() >= thresholds
-        raw = torch.sigmoid(logits).numpy() >= raw_thresholds
-        assert (calibrated == raw).mean() > 0.9999  # a tie can only fall on a float rounding
+        calibrated = decide(calibration.probabilities(logits).numpy(), thresholds)
+        raw = decide(torch.sigmoid(logits.double()).numpy(), raw_thresholds)
+        assert (calibrated == raw).all()
+
+
+def test_a_steep_calibration_decides_as_the_raw_outputs_where_float32_cannot():
+    """Planted: a scale of 20 and a shift of 15 put the calibrated threshold of raw 0.5 at 1 - 3.06e-7, where float32
+    steps by 6e-8; float32 logits just below 0 then round to calibrated probabilities at or above it."""
+    calibration = Calibration(np.array([20.0]), np.array([15.0]), "platt", "tune")
+    logits = torch.linspace(-0.01, 0.01, 2001, dtype=torch.float32)[:, None]
+    raw_thresholds = np.array([0.5])
+    raw = decide(torch.sigmoid(logits.double()).numpy(), raw_thresholds)
+    calibrated = decide(calibration.probabilities(logits).numpy(), calibration.calibrated_thresholds(raw_thresholds))
+    assert raw.sum() == (logits >= 0).sum() and 0 < raw.sum() < len(logits)
+    assert (calibrated == raw).all()
+
+
+def test_the_fitted_scale_is_bounded_on_a_separable_label():
+    logits = np.concatenate([np.linspace(-3, -0.01, 200), np.linspace(0.01, 3, 10)])[:, None]
+    labels = (logits > 0).astype(np.float64)  # perfectly separated: the likelihood wants an infinite scale
+    fitted = fit_calibration(logits, labels, "platt", "tune")
+    assert fitted.scale[0] == pytest.approx(MAX_SCALE)
 
 
 def test_a_label_without_positives_or_negatives_keeps_the_identity():
@@ -81,7 +101,7 @@ def test_folding_into_the_head_gives_calibrated_logits():
     with torch.no_grad():
         expected = calibration.probabilities(net(inputs))
         calibration.fold_into(net)
-        assert torch.allclose(torch.sigmoid(net(inputs)), expected, atol=1e-6)
+        assert torch.allclose(torch.sigmoid(net(inputs)).double(), expected, atol=1e-6)
     biasless = nn.Sequential(nn.Linear(8, 3, bias=False))
     with pytest.raises(ValueError, match="without a bias"):
         calibration.fold_into(biasless)

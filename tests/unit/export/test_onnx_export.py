@@ -18,6 +18,11 @@ from emotune.inference.onnx_scoring import OnnxScorer
 from emotune.inference.scoring import RunScorer
 from emotune.run.loader import load_run
 
+
+def run_method(run: TextRun) -> str:
+    return json.loads((run.path / "calibration.json").read_text())["method"]
+
+
 # Measured: 0.0525 at most here, on the tiny Mistral run. Its network's own logits move by 0.03 at most under int8,
 # but its temperature calibration multiplies them by up to 10.7 (a 64-wide model, barely trained), so the gap in
 # probability is about ten times that. A broken quantization moves probabilities by tenths.
@@ -63,6 +68,18 @@ def test_predict_with_onnx_runs_with_torch_unimportable(exported):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_close([json.loads(line)["probabilities"] for line in done.stdout.splitlines()], run.expected, atol=1e-5)
+
+
+def test_after_an_export_the_loaded_run_scores_as_before(exported, tmp_path):
+    """The export folds the calibration into the head; the run it loaded must not apply it a second time."""
+    run, _ = exported
+    loaded = load_run(run.path, accelerator="cpu")
+    assert loaded.calibration.method  # the tiny runs are calibrated
+    before = RunScorer(loaded).probabilities(PROBE_TEXTS)
+    export_onnx(loaded, tmp_path / "again")
+    assert loaded.calibration.method is None and (loaded.calibration.scale == 1).all()
+    np.testing.assert_allclose(RunScorer(loaded).probabilities(PROBE_TEXTS), before, atol=1e-5)
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["calibration"]["method"] == run_method(run)
 
 
 def test_int8_stays_close_and_is_smaller(exported, tmp_path):

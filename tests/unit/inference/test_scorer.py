@@ -6,9 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PROBE_TEXTS
+from scipy.special import logit
 
+from emotune.evaluation.calibration import Calibration
 from emotune.inference import Scorer, decide, open_scorer
 from emotune.inference.scorer import in_input_order, length_order
+from emotune.inference.scoring import RunScorer
+from emotune.run.loader import load_run
 
 TEXTS = ["a much longer text about being grateful for the help", "ok", "so angry right now", "thanks!"]
 
@@ -33,9 +38,27 @@ def test_scoring_a_run_writes_no_embedding_cache(finished_run: Path, tmp_path: P
 
 def test_raw_outputs_make_the_same_decisions_with_mapped_thresholds(finished_run: Path) -> None:
     calibrated, raw = open_scorer(run_dir=finished_run), open_scorer(run_dir=finished_run, calibrated=False)
-    np.testing.assert_array_equal(decide(calibrated.probabilities(TEXTS), calibrated.thresholds()),
-                                  decide(raw.probabilities(TEXTS), raw.thresholds()))
+    np.testing.assert_array_equal(calibrated.score(TEXTS).labels, raw.score(TEXTS).labels)
+    np.testing.assert_array_equal(raw.score(TEXTS).labels, decide(raw.probabilities(TEXTS), raw.thresholds()))
     assert (calibrated.thresholds(0.3) == 0.3).all()
+    override = calibrated.score(TEXTS, override=0.3)
+    np.testing.assert_array_equal(override.labels, override.probabilities >= 0.3)
+
+
+def test_a_steep_calibration_changes_no_decision(finished_run: Path) -> None:
+    """Planted: a scale of 20, and a shift that puts the calibrated logit of the median threshold at 40, push the
+    upper thresholds and many probabilities to exactly 1.0 in float64, where comparing probabilities turns labels on
+    that the tuned thresholds leave off. The scorer decides on logits, so its labels stay those of the raw outputs."""
+    run = load_run(finished_run)
+    raw = RunScorer(run, calibrated=False).score(PROBE_TEXTS)
+    median_logit = float(np.median(logit(run.raw_thresholds())))
+    n = len(run.label_names)
+    run.calibration = Calibration(np.full(n, 20.0), np.full(n, 40.0 - 20 * median_logit), "platt", "tune")
+    steep = RunScorer(run).score(PROBE_TEXTS)
+    by_probability = decide(steep.probabilities, run.calibration.calibrated_thresholds(run.raw_thresholds()))
+    assert (by_probability != raw.labels).any()  # the planted case bites where probabilities are compared
+    np.testing.assert_array_equal(steep.labels, raw.labels)
+    np.testing.assert_array_equal(raw.labels, raw.probabilities >= run.raw_thresholds())
 
 
 def test_length_order_round_trips() -> None:

@@ -72,7 +72,7 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["text"] for r in rows] == TEXTS
-    got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in rows])
+    got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in rows], dtype=torch.float64)
     assert torch.allclose(got, expected, atol=1e-6)
     tuned = json.loads((lora_run / "thresholds.json").read_text())["per_label"]
     assert tuned and set(tuned) == set(model.label_names)
@@ -81,8 +81,9 @@ def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_pat
     result = emotune("predict", "--run-dir", str(lora_run), "--input", str(source), "--output", "-", "--uncalibrated")
     assert result.returncode == 0, result.stderr[-2000:]
     raw = [json.loads(line) for line in result.stdout.splitlines()]
-    got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in raw])
-    assert torch.allclose(got, torch.sigmoid(logits), atol=1e-6) and not torch.allclose(got, expected, atol=1e-3)
+    got = torch.tensor([[r["probabilities"][n] for n in model.label_names] for r in raw], dtype=torch.float64)
+    assert torch.allclose(got, torch.sigmoid(logits.double()), atol=1e-6)
+    assert not torch.allclose(got, expected, atol=1e-3)
     assert [r["labels"] for r in raw] == [r["labels"] for r in rows]  # the thresholds follow the outputs
 
 
