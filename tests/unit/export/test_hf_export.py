@@ -29,6 +29,7 @@ def text_run(request, trained_text_run) -> tuple[str, Path, list[dict[str, float
     return request.param, run.path, run.expected
 
 
+@pytest.mark.slow
 def test_pipeline_on_the_export_matches_emotune_predict(text_run, tmp_path):
     family, run_dir, expected = text_run
     out = tmp_path / "hf"

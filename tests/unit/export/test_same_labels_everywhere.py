@@ -54,6 +54,7 @@ def sentence_transformer_labels(folder) -> list[list[str]]:
     return labels_of([dict(zip(names, row)) for row in logits], config["threshold_logits"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["bert", "bert-mean"])
 def test_every_scoring_path_gives_the_same_labels(name, trained_text_run, tmp_path):
     run = trained_text_run(name)

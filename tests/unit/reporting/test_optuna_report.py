@@ -96,6 +96,7 @@ def test_bad_input_is_one_line(args: list[str], message: str, tmp_path: Path, ca
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_two_trial_sweep_of_train_py_optimises_what_each_run_keeps(tmp_path: Path) -> None:
     """The basic launcher, the CPU search, tiny generated data; then the report of its sweep dir."""
     data = write_goemotions(tmp_path / "goemotions", {"train.tsv": goemotions_rows(200),

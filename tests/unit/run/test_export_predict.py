@@ -57,6 +57,7 @@ def test_adapter_loads_with_peft(lora_run, tiny_mistral):
     assert any(v.abs().sum() > 0 for k, v in saved.items() if "lora_B" in k)  # trained, not the zero init
 
 
+@pytest.mark.slow
 def test_fresh_process_reproduces_the_checkpoint_probabilities(lora_run, tmp_path):
     run = load_run(lora_run, "best")  # the training checkpoint, not the export
     model = run.model
