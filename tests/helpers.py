@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import os
 import random
@@ -182,6 +183,16 @@ TEXT_RUNS = {"bert": ("bert", ["quant=none", "lora=none"]),
 def emotune_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "emotune.cli", *args], input=stdin, capture_output=True, text=True,
                           timeout=300)
+
+
+def exported_with_cli(run_dir: Path, out: Path, fmt: str) -> Path:
+    """`emotune export --format FMT` through the CLI's own code, in this process; it prints the folder it wrote."""
+    from emotune.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        main(["export", "--run-dir", str(run_dir), "--format", fmt, "--output", str(out)])
+    assert printed.getvalue().strip() == str(out)
+    return out
 
 
 def predicted_rows(*source: str) -> list[dict]:

@@ -1,8 +1,6 @@
 """A token-input run exports to an ONNX folder that `emotune predict --onnx` scores with onnxruntime: within 1e-5 of
 `emotune predict --run-dir` in float32, within 0.1 with int8 weights."""
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -10,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import PROBE_TEXTS, TextRun, assert_close, predicted
+from helpers import PROBE_TEXTS, TextRun, assert_close, exported_with_cli, predicted
 
 from emotune.cli import main
 from emotune.export.onnx import export_onnx
@@ -34,11 +32,7 @@ def exported(request, trained_text_run, tmp_path_factory) -> tuple[TextRun, Path
     """A run of each family (Mistral's with LoRA, merged on export) and its float32 export through the CLI's own
     code, in this process: its scoring runs in a fresh one."""
     run = trained_text_run(request.param)
-    out = tmp_path_factory.mktemp(f"onnx-{request.param}") / "onnx"
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        main(["export", "--run-dir", str(run.path), "--format", "onnx", "--output", str(out)])
-    assert printed.getvalue().strip() == str(out)
-    return run, out
+    return run, exported_with_cli(run.path, tmp_path_factory.mktemp(f"onnx-{request.param}") / "onnx", "onnx")
 
 
 def test_predict_with_onnx_matches_the_run(exported):

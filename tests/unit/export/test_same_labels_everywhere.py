@@ -1,8 +1,6 @@
 """Every way to score a run gives the same labels for the same texts: `emotune predict`, `emotune serve` (run dir
 and ONNX), and the hf (through transformers' `pipeline`), ONNX and Sentence Transformers exports."""
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -10,16 +8,8 @@ import sys
 import httpx
 import numpy as np
 import pytest
-from helpers import PROBE_TEXTS, predicted_rows, running_server
+from helpers import PROBE_TEXTS, exported_with_cli, predicted_rows, running_server
 from transformers import pipeline
-
-from emotune.cli import main
-
-
-def export(run_dir, out, fmt: str):
-    with contextlib.redirect_stdout(io.StringIO()):
-        main(["export", "--run-dir", str(run_dir), "--format", fmt, "--output", str(out)])
-    return out
 
 
 def labels_of(scores: list[dict[str, float]], cuts: dict[str, float]) -> list[list[str]]:
@@ -60,13 +50,13 @@ def test_every_scoring_path_gives_the_same_labels(name, trained_text_run, tmp_pa
     run = trained_text_run(name)
     want = [row["labels"] for row in predicted_rows("--run-dir", str(run.path))]
     assert len({tuple(labels) for labels in want}) > 1  # texts get different labels, or the comparison says little
-    onnx = export(run.path, tmp_path / "onnx", "onnx")
+    onnx = exported_with_cli(run.path, tmp_path / "onnx", "onnx")
     got = {"serve --run-dir": served_labels("--run-dir", str(run.path)),
            "predict --onnx": [row["labels"] for row in predicted_rows("--onnx", str(onnx))],
            "serve --onnx": served_labels("--onnx", str(onnx))}
     if name == "bert-mean":
-        got["sentence-transformers"] = sentence_transformer_labels(export(run.path, tmp_path / "st",
+        got["sentence-transformers"] = sentence_transformer_labels(exported_with_cli(run.path, tmp_path / "st",
                                                                           "sentence-transformers"))
     else:
-        got["pipeline (hf export)"] = pipeline_labels(export(run.path, tmp_path / "hf", "hf"))
+        got["pipeline (hf export)"] = pipeline_labels(exported_with_cli(run.path, tmp_path / "hf", "hf"))
     assert {path: labels for path, labels in got.items() if labels != want} == {}

@@ -1,17 +1,14 @@
 """A mean-pooled token run exports as a Sentence Transformers folder: `SentenceTransformer(OUT)` loads it in a fresh
 process without remote code, and `encode` gives the logits whose sigmoid is `emotune predict`'s probabilities."""
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import PROBE_TEXTS, TextRun, assert_close, predicted_rows
+from helpers import PROBE_TEXTS, TextRun, assert_close, exported_with_cli, predicted_rows
 
-from emotune.cli import main
 from emotune.export.sentence_transformer import export_sentence_transformer
 from emotune.run.loader import load_run
 
@@ -29,11 +26,7 @@ print(json.dumps({"logits": logits.tolist(), "probabilities": (1 / (1 + np.exp(-
 @pytest.fixture(scope="module")
 def exported(trained_text_run, tmp_path_factory) -> tuple[TextRun, Path]:
     run = trained_text_run("bert-mean")
-    out = tmp_path_factory.mktemp("st") / "st"
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        main(["export", "--run-dir", str(run.path), "--format", "sentence-transformers", "--output", str(out)])
-    assert printed.getvalue().strip() == str(out)
-    return run, out
+    return run, exported_with_cli(run.path, tmp_path_factory.mktemp("st") / "st", "sentence-transformers")
 
 
 def test_sentence_transformer_reproduces_predict_in_a_fresh_process(exported):
