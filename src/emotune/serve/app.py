@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from emotune.inference.onnx_scoring import read_config
 from emotune.inference.scorer import Scored, Scorer
 from emotune.serve.batching import MicroBatcher
 from emotune.utils.errors import one_line
@@ -93,7 +94,7 @@ def describe(run_dir: str | None, onnx: str | None, scorer: Scorer) -> dict:
         calibration = {key: (record.calibration or {}).get(key) for key in ("method", "fitted_on")}
         summary = record.headline()
     else:
-        config = json.loads((Path(onnx) / "config.json").read_text(encoding="utf-8"))
+        config = read_config(Path(onnx))
         calibration = {**(config.get("calibration") or {}), "folded_into_the_head": True}
         summary = config.get("emotune") or {"headline": None, "protocol": None}
     return {"labels": scorer.label_names, "thresholds": dict(zip(scorer.label_names, map(float, scorer.thresholds()))),
